@@ -1,0 +1,211 @@
+// Package store keeps vernetzen's data in SQLite (the embedded default) or
+// PostgreSQL (when several nodes share one database). The SQL is written
+// once, in the subset both engines understand ($n parameters, RETURNING,
+// ON CONFLICT); where the engines differ, the migration files differ.
+// Times are stored as Unix milliseconds (BIGINT) so that both engines sort
+// and compare them the same way.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Engine names the database engine behind a Store.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store is the database. Its methods are safe for concurrent use.
+type Store struct {
+	engine Engine
+	// SQLite allows one writer at a time: writes go through a pool of one
+	// connection (so they queue in Go instead of failing with SQLITE_BUSY)
+	// while reads use a pool of many. On PostgreSQL both are the same pool.
+	wdb, rdb *sql.DB
+	// w and r are the queriers in use: the pools, or one transaction for both.
+	w, r querier
+	inTx bool
+	now  func() time.Time
+}
+
+// Open opens the database: a PostgreSQL DSN (postgres:// or postgresql://)
+// when dsn is set, otherwise SQLite in dataDir/vernetzen.db. It applies the
+// migrations before it returns.
+func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
+	var s *Store
+	var err error
+	if dsn != "" {
+		s, err = openPostgres(dsn)
+	} else {
+		s, err = openSQLite(dataDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openPostgres(dsn string) (*Store, error) {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return nil, fmt.Errorf("store: --db must be a postgres:// URL")
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return &Store{engine: Postgres, wdb: db, rdb: db, w: db, r: db, now: time.Now}, nil
+}
+
+func openSQLite(dataDir string) (*Store, error) {
+	if dataDir == "" {
+		dataDir = "."
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	path := filepath.Join(dataDir, "vernetzen.db")
+	// WAL lets readers run beside the writer; busy_timeout makes a second
+	// process wait instead of failing; foreign keys are off by default in
+	// SQLite; synchronous=NORMAL is durable against a process crash (the
+	// WAL is fsynced at checkpoints), which is what "survives a SIGKILL"
+	// needs, at a fraction of FULL's cost.
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	wdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	rdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(8)
+	// Create the file and switch it to WAL before readers open it.
+	if _, err := wdb.Exec("SELECT 1"); err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	return &Store{engine: SQLite, wdb: wdb, rdb: rdb, w: wdb, r: rdb, now: time.Now}, nil
+}
+
+// Engine tells which database engine the store runs on.
+func (s *Store) Engine() Engine { return s.engine }
+
+// DB returns the pool for writes (used by the job queue).
+func (s *Store) DB() *sql.DB { return s.wdb }
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	err := s.wdb.Close()
+	if s.rdb != s.wdb {
+		if err2 := s.rdb.Close(); err == nil {
+			err = err2
+		}
+	}
+	return err
+}
+
+// Ping checks that the database answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	return s.rdb.PingContext(ctx)
+}
+
+// InTx runs fn with a Store whose every read and write goes through one
+// transaction; fn's error rolls it back. Nested calls join the outer one.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.inTx {
+		return fn(s)
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	txs := *s
+	txs.w, txs.r, txs.inTx = tx, tx, true
+	if err := fn(&txs); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// ms converts a time to the stored Unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS converts stored Unix milliseconds to a UTC time.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+// isUnique reports whether err is a unique-constraint violation on either
+// engine; the store checks first and this is the backstop for races.
+func isUnique(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}
+
+// scopeClause renders "(col LIKE $n || '%' OR …)" for unit-path prefixes,
+// appending the arguments. An empty scope matches nothing.
+func scopeClause(col string, scope []string, args []any) (string, []any) {
+	if len(scope) == 0 {
+		return "1=0", args
+	}
+	parts := make([]string, len(scope))
+	for i, p := range scope {
+		args = append(args, escapeLike(p)+"%")
+		parts[i] = fmt.Sprintf("%s LIKE $%d ESCAPE '\\'", col, len(args))
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+// escapeLike escapes LIKE's wildcards in a literal.
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+var errNoRows = sql.ErrNoRows
+
+func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
