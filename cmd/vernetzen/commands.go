@@ -1,0 +1,396 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/demo"
+	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/org"
+	"github.com/vernetzen/vernetzen/internal/store"
+	"github.com/vernetzen/vernetzen/internal/web"
+)
+
+// app is the wired hub: the store and the services over it.
+type app struct {
+	store  *store.Store
+	org    *org.Service
+	access *access.Service
+}
+
+func openApp(ctx context.Context, g *globals) (*app, error) {
+	st, err := store.Open(ctx, g.db, dataDir(g))
+	if err != nil {
+		return nil, err
+	}
+	if err := st.SyncPlatforms(ctx, org.Platforms); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{store: st, org: org.NewService(st, st.OrgTx), access: access.NewService(st)}, nil
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// cookieSecure decides whether session cookies are marked Secure: "auto"
+// means yes unless the hub listens on a loopback address (a local demo
+// over plain HTTP); behind a TLS proxy on loopback, set it to "true".
+func cookieSecure(setting, addr string) (bool, error) {
+	switch setting {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "auto", "":
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return true, nil
+		}
+		ip := net.ParseIP(host)
+		return !(host == "localhost" || ip != nil && ip.IsLoopback()), nil
+	}
+	return false, errs.Field("cookie-secure", "%q: use auto, true or false", setting)
+}
+
+type serveFlags struct {
+	logFormat    string
+	cookieSecure string
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.logFormat, "log-format", envOr("VERNETZEN_LOG_FORMAT", "text"), "log format: text or json (VERNETZEN_LOG_FORMAT)")
+	fs.StringVar(&f.cookieSecure, "cookie-secure", envOr("VERNETZEN_COOKIE_SECURE", "auto"), "mark cookies Secure: auto, true, false (VERNETZEN_COOKIE_SECURE)")
+}
+
+func cmdServe(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() error, stderr io.Writer) error {
+	var sf serveFlags
+	sf.register(fs)
+	if err := parse(); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return serve(ctx, a, g, sf, newLogger(stderr, sf.logFormat), nil)
+}
+
+// serve runs the HTTP server until ctx ends, then shuts down gracefully:
+// it stops accepting, lets requests in flight finish (up to 10 s), and
+// closes. ready, if set, receives the listening address.
+func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Logger, ready func(addr string)) error {
+	secure, err := cookieSecure(sf.cookieSecure, g.addr)
+	if err != nil {
+		return err
+	}
+	srv := web.New(web.Config{Org: a.org, Access: a.access, DB: a.store, Log: log, Version: versionString(), SecureCookies: secure})
+	ln, err := net.Listen("tcp", g.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", g.addr, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	engine := string(a.store.Engine())
+	log.Info("vernetzen listening", "addr", "http://"+ln.Addr().String(), "version", versionString(), "db", engine)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// DemoAdmin is the e-mail of the admin that the demo creates.
+const DemoAdmin = "admin@demo.vernetzen.example"
+
+func cmdDemo(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() error, stdout, stderr io.Writer) error {
+	var sf serveFlags
+	sf.register(fs)
+	if err := parse(); err != nil {
+		return err
+	}
+	if !g.dataSet && g.db == "" {
+		dir, err := os.MkdirTemp("", "vernetzen-demo-")
+		if err != nil {
+			return err
+		}
+		g.data = dir
+	}
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := demo.Load(ctx, a.org)
+	if err != nil {
+		return fmt.Errorf("load demo organisation: %w", err)
+	}
+	password, err := ensureDemoAdmin(ctx, a)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, sf.logFormat)
+	return serve(ctx, a, g, sf, log, func(addr string) {
+		fmt.Fprintf(stdout, "\nvernetzen demo is running: http://%s/\n", addr)
+		fmt.Fprintf(stdout, "  organisation: %s\n", res)
+		if g.db == "" {
+			fmt.Fprintf(stdout, "  data:         %s\n", dataDir(g))
+		}
+		fmt.Fprintf(stdout, "  log in as:    %s\n", DemoAdmin)
+		if password != "" {
+			fmt.Fprintf(stdout, "  password:     %s\n", password)
+		} else {
+			fmt.Fprintf(stdout, "  password:     (as printed when this data directory was first used)\n")
+		}
+		fmt.Fprintf(stdout, "  public hub:   http://%s/hub\n\nPress Ctrl-C to stop.\n", addr)
+	})
+}
+
+// ensureDemoAdmin creates the demo's admin with a fresh password and an
+// admin grant on the group; on a store that has it already it returns "".
+func ensureDemoAdmin(ctx context.Context, a *app) (string, error) {
+	sys := access.SystemPrincipal()
+	if _, _, err := a.store.UserByEmail(ctx, DemoAdmin); err == nil {
+		return "", nil
+	}
+	_, password, err := a.access.CreateUser(ctx, sys, access.UserInput{Email: DemoAdmin, Name: "Demo Admin"})
+	if err != nil {
+		return "", err
+	}
+	if _, err := a.access.Grant(ctx, sys, access.GrantInput{User: DemoAdmin, Unit: "group", Role: access.RoleAdmin}); err != nil {
+		return "", err
+	}
+	return password, nil
+}
+
+func cmdImport(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() error, stdout io.Writer) error {
+	dryRun := fs.Bool("dry-run", false, "check the file and report what would change, without writing")
+	if err := parse(); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errs.E(errs.Invalid, "usage: vernetzen import FILE (use - for standard input)")
+	}
+	name := fs.Arg(0)
+	var r io.Reader = os.Stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	m, err := org.ParseMap(name, r)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *dryRun {
+		var res org.ImportResult
+		err := a.store.InTx(ctx, func(tx *store.Store) error {
+			var err error
+			res, err = org.NewService(tx, tx.OrgTx).Import(ctx, access.SystemPrincipal(), name, m)
+			if err == nil {
+				err = errDryRun
+			}
+			return err
+		})
+		if !errors.Is(err, errDryRun) {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: would import %s\n", name, res)
+		return nil
+	}
+	res, err := a.org.Import(ctx, access.SystemPrincipal(), name, m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", name, res)
+	return nil
+}
+
+var errDryRun = errors.New("dry run")
+
+func cmdExport(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() error, stdout io.Writer) error {
+	format := fs.String("format", "yaml", "yaml (the organisation map) or csv (the channels)")
+	out := fs.String("out", "", "write to this file instead of standard output")
+	if err := parse(); err != nil {
+		return err
+	}
+	if *format != "yaml" && *format != "csv" {
+		return errs.Field("format", "%q: use yaml or csv", *format)
+	}
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	sys := access.SystemPrincipal()
+	if *format == "csv" {
+		chs, _, err := a.org.Channels(ctx, sys, org.ChannelFilter{})
+		if err != nil {
+			return err
+		}
+		return org.WriteChannelsCSV(csv.NewWriter(w), chs)
+	}
+	m, err := a.org.Export(ctx, sys)
+	if err != nil {
+		return err
+	}
+	return org.WriteMap(w, m)
+}
+
+func cmdUser(ctx context.Context, g *globals, fs *flag.FlagSet, rest []string, stdin io.Reader, stdout io.Writer) error {
+	if len(rest) == 0 || rest[0] != "add" {
+		return errs.E(errs.Invalid, "usage: vernetzen user add --email E --unit KEY --role ROLE [--name NAME]")
+	}
+	email := fs.String("email", "", "the user's e-mail address")
+	unit := fs.String("unit", "", "the unit the role is granted on (covers its subtree)")
+	role := fs.String("role", "", "admin, manager, editor, agent, sales or viewer")
+	name := fs.String("name", "", "the user's name")
+	if err := fs.Parse(rest[1:]); err != nil {
+		return err
+	}
+	if *email == "" || *unit == "" || *role == "" {
+		return errs.E(errs.Invalid, "usage: vernetzen user add --email E --unit KEY --role ROLE [--name NAME]")
+	}
+	password, err := passwordFromStdin(stdin)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	sys := access.SystemPrincipal()
+	generated := ""
+	if _, _, err := a.store.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(*email))); errs.Is(err, errs.NotFound) {
+		_, pw, err := a.access.CreateUser(ctx, sys, access.UserInput{Email: *email, Name: *name, Password: password})
+		if err != nil {
+			return err
+		}
+		if password == "" {
+			generated = pw
+		}
+	} else if err != nil {
+		return err
+	}
+	if _, err := a.access.Grant(ctx, sys, access.GrantInput{User: *email, Unit: *unit, Role: access.Role(*role)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s is %s of %s\n", *email, *role, *unit)
+	if generated != "" {
+		fmt.Fprintf(stdout, "password: %s\n", generated)
+	}
+	return nil
+}
+
+// passwordFromStdin reads the first line of standard input when it is a
+// pipe or a file; from a terminal (or nothing) it returns "" and a
+// password is generated.
+func passwordFromStdin(stdin io.Reader) (string, error) {
+	if f, ok := stdin.(*os.File); ok {
+		st, err := f.Stat()
+		if err != nil || st.Mode()&os.ModeCharDevice != 0 {
+			return "", nil
+		}
+	}
+	if stdin == nil {
+		return "", nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func cmdToken(ctx context.Context, g *globals, fs *flag.FlagSet, rest []string, stdout io.Writer) error {
+	if len(rest) == 0 || rest[0] != "create" {
+		return errs.E(errs.Invalid, "usage: vernetzen token create --user E [--name NAME]")
+	}
+	user := fs.String("user", "", "the e-mail of the user the token acts as")
+	name := fs.String("name", "command line", "a name to tell the token apart")
+	if err := fs.Parse(rest[1:]); err != nil {
+		return err
+	}
+	if *user == "" {
+		return errs.E(errs.Invalid, "usage: vernetzen token create --user E [--name NAME]")
+	}
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	_, secret, err := a.access.CreateToken(ctx, access.SystemPrincipal(), access.TokenInput{Name: *name, User: *user})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, g *globals, parse func() error, stdout io.Writer) error {
+	if err := parse(); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	v, err := a.store.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database (%s) is at schema version %d\n", a.store.Engine(), v)
+	return nil
+}

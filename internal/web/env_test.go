@@ -1,0 +1,124 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/demo"
+	"github.com/vernetzen/vernetzen/internal/org"
+	"github.com/vernetzen/vernetzen/internal/store"
+	"github.com/vernetzen/vernetzen/internal/store/storetest"
+)
+
+// testEnv is a running hub over a real store (SQLite, or PostgreSQL when
+// VERNETZEN_TEST_POSTGRES is set) with the demo organisation loaded.
+type testEnv struct {
+	t      *testing.T
+	store  *store.Store
+	org    *org.Service
+	access *access.Service
+	server *Server
+	http   *httptest.Server
+}
+
+func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, true) }
+
+// newTestEnvMap loads only the interview's channel map (14 units, 26
+// channels), without the demo's markets and dealers.
+func newTestEnvMap(t *testing.T) *testEnv { return newTestEnvWith(t, false) }
+
+func newTestEnvWith(t *testing.T, additions bool) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	st := storetest.Open(t)
+	if err := st.SyncPlatforms(ctx, org.Platforms); err != nil {
+		t.Fatal(err)
+	}
+	orgSvc := org.NewService(st, st.OrgTx)
+	if additions {
+		if _, err := demo.Load(ctx, orgSvc); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		m, err := org.ParseMap("group-channels.yaml", bytes.NewReader(demo.GroupChannels()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := orgSvc.Import(ctx, access.SystemPrincipal(), "group-channels.yaml", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	accSvc := access.NewService(st)
+	srv := New(Config{Org: orgSvc, Access: accSvc, DB: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &testEnv{t: t, store: st, org: orgSvc, access: accSvc, server: srv, http: hs}
+}
+
+// user creates a user with one grant (unit "" = no grant) and returns an
+// API token for it. The password is "password-" + email.
+func (e *testEnv) user(email, unit string, role access.Role) string {
+	e.t.Helper()
+	ctx := context.Background()
+	sys := access.SystemPrincipal()
+	if _, _, err := e.access.CreateUser(ctx, sys, access.UserInput{Email: email, Name: email, Password: "password-" + email}); err != nil {
+		e.t.Fatal(err)
+	}
+	if unit != "" {
+		if _, err := e.access.Grant(ctx, sys, access.GrantInput{User: email, Unit: unit, Role: role}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	u, _, err := e.store.UserByEmail(ctx, email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, token, err := e.access.CreateToken(ctx, &access.Principal{User: u}, access.TokenInput{Name: "test"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return token
+}
+
+// do sends an API request with a token and decodes a JSON answer into out
+// (when not nil); it returns the status.
+func (e *testEnv) do(token, method, path string, body any, out any) int {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.http.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			e.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode
+}
