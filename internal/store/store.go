@@ -209,3 +209,10 @@ func escapeLike(s string) string {
 var errNoRows = sql.ErrNoRows
 
 func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
+
+// Tx returns the transaction a Store from InTx runs in (nil outside one),
+// so that the job queue can insert jobs in it.
+func (s *Store) Tx() *sql.Tx {
+	tx, _ := s.w.(*sql.Tx)
+	return tx
+}

@@ -59,7 +59,7 @@ func (s *Server) routesAPI() {
 
 // items is the shape of every list answer.
 type items[T any] struct {
-	Items []T `json:"items"`
+	Items []T  `json:"items"`
 	Total *int `json:"total,omitempty"`
 }
 
@@ -469,4 +469,3 @@ func (s *Server) apiDeleteToken(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
-

@@ -101,7 +101,9 @@ func TestScopeMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			covers := func(path string) bool { return g.unit != "" && strings.HasPrefix(path, unitPath[g.unit]) }
-			manages := func(path string) bool { return covers(path) && (g.role == access.RoleAdmin || g.role == access.RoleManager) }
+			manages := func(path string) bool {
+				return covers(path) && (g.role == access.RoleAdmin || g.role == access.RoleManager)
+			}
 			expect := func(path string, write bool) int {
 				switch {
 				case !covers(path):
