@@ -49,7 +49,7 @@ import (
 )
 
 // Connector is implemented by every platform package. Platform names are
-// short lower-case identifiers: "mastodon", "bluesky", "rss", "sim",
+// short lower-case identifiers: "mastodon", "bluesky", "rss", "simulator",
 // "facebook", "instagram", "x", "youtube", "linkedin".
 type Connector interface {
 	// Platform returns the platform's name, the key in the Registry and

@@ -8,7 +8,7 @@ import (
 
 func TestRegistryHoldsEveryPlatformConsistently(t *testing.T) {
 	r := Registry(connector.Options{}) // panics on a capability mismatch
-	want := []string{"bluesky", "mastodon", "rss", "sim"}
+	want := []string{"bluesky", "mastodon", "rss", "simulator"}
 	all := r.All()
 	if len(all) < len(want) {
 		t.Fatalf("%d connectors", len(all))

@@ -14,7 +14,7 @@ import (
 )
 
 // Platform is the simulator's platform name.
-const Platform = "sim"
+const Platform = "simulator"
 
 // inboxPage is how many inbox items one FetchInbound asks for.
 const inboxPage = 50
