@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -12,25 +13,39 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/connection"
+	"github.com/vernetzen/vernetzen/internal/connector"
+	"github.com/vernetzen/vernetzen/internal/connector/all"
+	"github.com/vernetzen/vernetzen/internal/connector/sim"
 	"github.com/vernetzen/vernetzen/internal/demo"
 	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/jobs"
 	"github.com/vernetzen/vernetzen/internal/org"
+	"github.com/vernetzen/vernetzen/internal/secret"
 	"github.com/vernetzen/vernetzen/internal/store"
 	"github.com/vernetzen/vernetzen/internal/web"
 )
 
 // app is the wired hub: the store and the services over it.
 type app struct {
-	store  *store.Store
-	org    *org.Service
-	access *access.Service
+	store       *store.Store
+	org         *org.Service
+	access      *access.Service
+	connections *connection.Service
+	registry    *connector.Registry
+	box         *secret.Box // nil without a key
 }
 
 func openApp(ctx context.Context, g *globals) (*app, error) {
+	box, err := loadBox(g)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, g.db, dataDir(g))
 	if err != nil {
 		return nil, err
@@ -39,7 +54,23 @@ func openApp(ctx context.Context, g *globals) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	return &app{store: st, org: org.NewService(st, st.OrgTx), access: access.NewService(st)}, nil
+	a := &app{store: st, org: org.NewService(st, st.OrgTx), access: access.NewService(st), box: box,
+		registry: all.Registry(connector.Options{Limiter: connector.NewLimiter()})}
+	a.connections = connection.NewService(connection.Config{Store: st, InTx: st.ConnTx, Org: a.org, Registry: a.registry, Box: box,
+		PublicURL: "http://" + g.addr})
+	return a, nil
+}
+
+// loadBox opens the key that seals credentials, if one is configured.
+func loadBox(g *globals) (*secret.Box, error) {
+	key, err := secret.LoadKey(g.secretKey, g.secretKeyFile)
+	if errors.Is(err, secret.ErrNoKey) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return secret.New(key)
 }
 
 func (a *app) Close() error { return a.store.Close() }
@@ -74,9 +105,13 @@ func cookieSecure(setting, addr string) (bool, error) {
 type serveFlags struct {
 	logFormat    string
 	cookieSecure string
+	publicURL    string
+	pollInterval time.Duration
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.publicURL, "public-url", envOr("VERNETZEN_PUBLIC_URL", ""), "the hub's address as browsers and platforms reach it, for OAuth callbacks and webhooks (VERNETZEN_PUBLIC_URL; default http://ADDR)")
+	fs.DurationVar(&f.pollInterval, "poll-interval", time.Minute, "pause between polls of a quiet channel")
 	fs.StringVar(&f.logFormat, "log-format", envOr("VERNETZEN_LOG_FORMAT", "text"), "log format: text or json (VERNETZEN_LOG_FORMAT)")
 	fs.StringVar(&f.cookieSecure, "cookie-secure", envOr("VERNETZEN_COOKIE_SECURE", "auto"), "mark cookies Secure: auto, true, false (VERNETZEN_COOKIE_SECURE)")
 }
@@ -92,30 +127,67 @@ func cmdServe(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() er
 		return err
 	}
 	defer a.Close()
-	return serve(ctx, a, g, sf, newLogger(stderr, sf.logFormat), nil)
+	log := newLogger(stderr, sf.logFormat)
+	if a.box == nil {
+		log.Warn("no secret key configured (VERNETZEN_SECRET_KEY or --secret-key-file): channels can't be connected to their platforms")
+	}
+	return serve(ctx, a, g, sf, log, nil, nil)
 }
 
-// serve runs the HTTP server until ctx ends, then shuts down gracefully:
-// it stops accepting, lets requests in flight finish (up to 10 s), and
-// closes. ready, if set, receives the listening address.
-func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Logger, ready func(addr string)) error {
+// serve runs the HTTP server and the job queue until ctx ends, then shuts
+// down gracefully: it stops accepting, lets requests in flight finish (up
+// to 10 s), lets running jobs finish, and closes. extra mounts more
+// handlers; ready, if set, is called with the listening address.
+func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Logger, extra map[string]http.Handler, ready func(addr string)) error {
 	secure, err := cookieSecure(sf.cookieSecure, g.addr)
 	if err != nil {
 		return err
 	}
-	srv := web.New(web.Config{Org: a.org, Access: a.access, DB: a.store, Log: log, Version: versionString(), SecureCookies: secure})
 	ln, err := net.Listen("tcp", g.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", g.addr, err)
 	}
+	a.connections.PublicURL = strings.TrimRight(sf.publicURL, "/")
+	if a.connections.PublicURL == "" {
+		a.connections.PublicURL = "http://" + ln.Addr().String()
+	}
+	a.connections.Log = log
+	a.connections.PollInterval = sf.pollInterval
+	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Register: a.connections.RegisterWorkers})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a.connections.UseQueue(queue)
+	// The queue outlives ctx's cancellation so that Stop below can let
+	// running jobs finish instead of cancelling them mid-write.
+	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := queue.Stop(stopCtx); err != nil {
+			log.Warn("job queue stop", "err", err)
+		}
+	}()
+	if err := a.connections.ResumePolling(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := web.New(web.Config{Org: a.org, Access: a.access, Connections: a.connections, DB: a.store, Log: log,
+		Version: versionString(), SecureCookies: secure, Extra: extra})
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	engine := string(a.store.Engine())
 	log.Info("vernetzen listening", "addr", "http://"+ln.Addr().String(), "version", versionString(), "db", engine)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	// ready may call the hub itself (the demo connects its channels to the
+	// simulator it serves), so it runs once the server is serving.
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -149,6 +221,19 @@ func cmdDemo(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() err
 		}
 		g.data = dir
 	}
+	if sf.pollInterval == time.Minute {
+		sf.pollInterval = 5 * time.Second // a lively demo
+	}
+	// The demo makes its own key, kept beside its data, unless one is given.
+	if g.secretKey == "" && g.secretKeyFile == "" {
+		if err := os.MkdirAll(dataDir(g), 0o700); err != nil {
+			return err
+		}
+		g.secretKeyFile = filepath.Join(dataDir(g), "secret.key")
+		if _, err := secret.LoadOrGenerateKeyFile(g.secretKeyFile); err != nil {
+			return err
+		}
+	}
 	a, err := openApp(ctx, g)
 	if err != nil {
 		return err
@@ -163,9 +248,23 @@ func cmdDemo(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() err
 		return err
 	}
 	log := newLogger(stderr, sf.logFormat)
-	return serve(ctx, a, g, sf, log, func(addr string) {
+	texts, err := sim.TextsFromJSONL(bytes.NewReader(demo.MessageTexts()))
+	if err != nil {
+		return err
+	}
+	// The simulated network writes to the demo's channels often enough
+	// that the hub has something to show within a minute.
+	simServer := sim.NewServer(sim.Config{Seed: uint64(time.Now().UnixNano()), Texts: texts,
+		CommentsPerHour: 60, MentionsPerHour: 30, DMsPerHour: 12, FollowersPerHour: 240})
+	extra := map[string]http.Handler{connection.SimulatorPath + "/": http.StripPrefix(connection.SimulatorPath, simServer)}
+	return serve(ctx, a, g, sf, log, extra, func(addr string) {
+		connected, err := connectSimulatorChannels(ctx, a)
+		if err != nil {
+			log.Error("connect the demo's simulator channels", "err", err)
+		}
 		fmt.Fprintf(stdout, "\nvernetzen demo is running: http://%s/\n", addr)
 		fmt.Fprintf(stdout, "  organisation: %s\n", res)
+		fmt.Fprintf(stdout, "  simulator:    %d channels connected to the built-in simulated network\n", connected)
 		if g.db == "" {
 			fmt.Fprintf(stdout, "  data:         %s\n", dataDir(g))
 		}
@@ -177,6 +276,30 @@ func cmdDemo(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() err
 		}
 		fmt.Fprintf(stdout, "  public hub:   http://%s/hub\n\nPress Ctrl-C to stop.\n", addr)
 	})
+}
+
+// connectSimulatorChannels connects every simulator channel that is not
+// connected yet to the simulated network the demo serves.
+func connectSimulatorChannels(ctx context.Context, a *app) (int, error) {
+	sys := access.SystemPrincipal()
+	chs, _, err := a.org.Channels(ctx, sys, org.ChannelFilter{Platform: "simulator", Status: org.StatusActive})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range chs {
+		st, err := a.connections.Status(ctx, sys, c.ID)
+		if err != nil {
+			return n, err
+		}
+		if !st.Connected {
+			if _, err := a.connections.ConnectWithToken(ctx, sys, c.ID, connection.TokenInput{Identifier: c.Handle}); err != nil {
+				return n, fmt.Errorf("channel %d: %w", c.ID, err)
+			}
+		}
+		n++
+	}
+	return n, nil
 }
 
 // ensureDemoAdmin creates the demo's admin with a fresh password and an
@@ -393,4 +516,53 @@ func cmdMigrate(ctx context.Context, g *globals, parse func() error, stdout io.W
 	}
 	fmt.Fprintf(stdout, "database (%s) is at schema version %d\n", a.store.Engine(), v)
 	return nil
+}
+
+func cmdKey(ctx context.Context, g *globals, fs *flag.FlagSet, rest []string, stdout io.Writer) error {
+	const usage = "usage: vernetzen key generate FILE | vernetzen key rotate --new-key-file FILE"
+	if len(rest) == 0 {
+		return errs.E(errs.Invalid, usage)
+	}
+	switch rest[0] {
+	case "generate":
+		if len(rest) != 2 {
+			return errs.E(errs.Invalid, usage)
+		}
+		if _, err := secret.GenerateKeyFile(rest[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote a new key to %s; start the hub with --secret-key-file %s\n", rest[1], rest[1])
+		return nil
+	case "rotate":
+		newFile := fs.String("new-key-file", "", "the new key's file (created if it does not exist)")
+		if err := fs.Parse(rest[1:]); err != nil {
+			return err
+		}
+		if *newFile == "" {
+			return errs.E(errs.Invalid, usage)
+		}
+		a, err := openApp(ctx, g)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if a.box == nil {
+			return errs.E(errs.Invalid, "give the current key (VERNETZEN_SECRET_KEY or --secret-key-file) to rotate from")
+		}
+		key, err := secret.LoadOrGenerateKeyFile(*newFile)
+		if err != nil {
+			return err
+		}
+		next, err := secret.New(key)
+		if err != nil {
+			return err
+		}
+		n, err := a.connections.RotateKey(ctx, a.box, next)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "re-sealed %d secrets with the key in %s; start the hub with --secret-key-file %s and destroy the old key\n", n, *newFile, *newFile)
+		return nil
+	}
+	return errs.E(errs.Invalid, usage)
 }

@@ -52,6 +52,9 @@ Commands:
   user add --email E --unit KEY --role ROLE
                            add a user with a role (password from stdin, or generated)
   token create --user E    create an API token; prints the token alone
+  key generate FILE        write a new secret key file (for --secret-key-file)
+  key rotate --new-key-file FILE
+                           re-seal every stored credential with a new key
   migrate                  apply database migrations
   version                  print the version
 
@@ -59,18 +62,25 @@ Global flags (also as environment variables):
   --data DIR     VERNETZEN_DATA   SQLite data directory (default ./data; demo: a new temporary one)
   --db DSN       VERNETZEN_DB     PostgreSQL DSN (postgres://…); SQLite when empty
   --addr ADDR    VERNETZEN_ADDR   listen address (default 127.0.0.1:8080)
+  --secret-key-file FILE  VERNETZEN_SECRET_KEY_FILE   key that seals platform credentials
+                 (or the key itself in VERNETZEN_SECRET_KEY); without one, no credentials are stored
 `
 
 // globals are the flags every command takes.
 type globals struct {
 	data, db, addr string
 	dataSet        bool
+	// secretKey is VERNETZEN_SECRET_KEY (environment only: a key on the
+	// command line would show in the process list); secretKeyFile the
+	// path of a key file.
+	secretKey, secretKeyFile string
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.data, "data", g.data, "SQLite data directory (VERNETZEN_DATA)")
 	fs.StringVar(&g.db, "db", g.db, "PostgreSQL DSN, postgres://… (VERNETZEN_DB)")
 	fs.StringVar(&g.addr, "addr", g.addr, "listen address (VERNETZEN_ADDR)")
+	fs.StringVar(&g.secretKeyFile, "secret-key-file", g.secretKeyFile, "file holding the key that seals credentials (VERNETZEN_SECRET_KEY_FILE; or the key itself in VERNETZEN_SECRET_KEY)")
 }
 
 func envOr(name, def string) string {
@@ -82,7 +92,8 @@ func envOr(name, def string) string {
 
 // run is main without the process: tests call it.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	g := &globals{data: envOr("VERNETZEN_DATA", ""), db: envOr("VERNETZEN_DB", ""), addr: envOr("VERNETZEN_ADDR", "127.0.0.1:8080")}
+	g := &globals{data: envOr("VERNETZEN_DATA", ""), db: envOr("VERNETZEN_DB", ""), addr: envOr("VERNETZEN_ADDR", "127.0.0.1:8080"),
+		secretKey: os.Getenv("VERNETZEN_SECRET_KEY"), secretKeyFile: envOr("VERNETZEN_SECRET_KEY_FILE", "")}
 	g.dataSet = g.data != ""
 	top := flag.NewFlagSet("vernetzen", flag.ContinueOnError)
 	top.SetOutput(stderr)
@@ -131,6 +142,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUser(ctx, g, fs, rest, stdin, stdout)
 	case "token":
 		return cmdToken(ctx, g, fs, rest, stdout)
+	case "key":
+		return cmdKey(ctx, g, fs, rest, stdout)
 	case "migrate":
 		return cmdMigrate(ctx, g, parse, stdout)
 	case "version":

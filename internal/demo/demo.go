@@ -46,3 +46,10 @@ func Load(ctx context.Context, svc *org.Service) (org.ImportResult, error) {
 	}
 	return total, nil
 }
+
+//go:embed intent-dev.jsonl
+var messageTexts []byte
+
+// MessageTexts returns the labelled development messages (JSON Lines), the
+// texts the demo's simulated network writes to the channels.
+func MessageTexts() []byte { return messageTexts }

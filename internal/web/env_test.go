@@ -8,11 +8,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/connection"
+	"github.com/vernetzen/vernetzen/internal/connector"
+	"github.com/vernetzen/vernetzen/internal/connector/all"
+	"github.com/vernetzen/vernetzen/internal/connector/sim"
 	"github.com/vernetzen/vernetzen/internal/demo"
 	"github.com/vernetzen/vernetzen/internal/org"
+	"github.com/vernetzen/vernetzen/internal/secret"
 	"github.com/vernetzen/vernetzen/internal/store"
 	"github.com/vernetzen/vernetzen/internal/store/storetest"
 )
@@ -24,6 +31,9 @@ type testEnv struct {
 	store  *store.Store
 	org    *org.Service
 	access *access.Service
+	conn   *connection.Service
+	sim    *sim.Server
+	clock  *testClock // the simulated network's clock
 	server *Server
 	http   *httptest.Server
 }
@@ -56,10 +66,25 @@ func newTestEnvWith(t *testing.T, additions bool) *testEnv {
 		}
 	}
 	accSvc := access.NewService(st)
-	srv := New(Config{Org: orgSvc, Access: accSvc, DB: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
-	hs := httptest.NewServer(srv.Handler())
+	// The server needs its own URL (for the simulator's address and OAuth
+	// callbacks) before it is built: start an empty mux, then fill it.
+	outer := http.NewServeMux()
+	hs := httptest.NewServer(outer)
 	t.Cleanup(hs.Close)
-	return &testEnv{t: t, store: st, org: orgSvc, access: accSvc, server: srv, http: hs}
+	box, err := secret.New(secret.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	registry := all.Registry(connector.Options{Limiter: connector.NewLimiter()})
+	connSvc := connection.NewService(connection.Config{Store: st, InTx: st.ConnTx, Org: orgSvc, Registry: registry, Box: box,
+		Log: logger, PublicURL: hs.URL})
+	clock := &testClock{t: time.Now()}
+	simServer := sim.NewServer(sim.Config{Seed: 7, Now: clock.Now})
+	srv := New(Config{Org: orgSvc, Access: accSvc, Connections: connSvc, DB: st, Log: logger, Version: "test",
+		Extra: map[string]http.Handler{connection.SimulatorPath + "/": http.StripPrefix(connection.SimulatorPath, simServer)}})
+	outer.Handle("/", srv.Handler())
+	return &testEnv{t: t, store: st, org: orgSvc, access: accSvc, conn: connSvc, sim: simServer, clock: clock, server: srv, http: hs}
 }
 
 // user creates a user with one grant (unit "" = no grant) and returns an
@@ -121,4 +146,22 @@ func (e *testEnv) do(token, method, path string, body any, out any) int {
 		}
 	}
 	return resp.StatusCode
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }

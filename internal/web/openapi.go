@@ -36,6 +36,12 @@ var apiOps = []apiOp{
 	{"POST", "/api/v1/channels/{id}/audience", "Record follower counts", "AudienceInput", "AudienceList", "", nil},
 	{"GET", "/api/v1/export/organisation.yaml", "The organisation map (units and channels) as YAML, importable with `vernetzen import`", "", "YAML", "", nil},
 	{"GET", "/api/v1/export/channels.csv", "Channels as CSV (same filters as the list)", "", "CSV", "", []string{"unit", "platform", "status", "q"}},
+	{"GET", "/api/v1/channels/{id}/connection", "The channel's connection to its platform (never a secret)", "", "ConnectionStatus", "", nil},
+	{"PUT", "/api/v1/channels/{id}/credentials", "Connect a channel by token: Mastodon {instance_url, access_token}; Bluesky {service_url?, identifier, app_password}; simulator {base_url?, identifier?}; RSS {feed_url}", "Credentials", "ConnectionStatus", "", nil},
+	{"DELETE", "/api/v1/channels/{id}/credentials", "Disconnect a channel and forget its credentials", "", "", "204", nil},
+	{"GET", "/api/v1/platforms/{key}/app", "The hub's app registration with a platform (which secrets are set, not their values)", "", "AppStatus", "", nil},
+	{"PUT", "/api/v1/platforms/{key}/app", "Set the hub's app registration with a platform (group admins)", "AppInput", "AppStatus", "", nil},
+	{"GET", "/api/v1/notices", "The caller's unread notices (e.g. channels that need reconnecting)", "", "NoticeList", "", nil},
 	{"GET", "/api/v1/users", "Users the caller administers (admins)", "", "UserList", "", nil},
 	{"POST", "/api/v1/users", "Add a user; without a password one is generated and returned once", "UserInput", "UserCreated", "201", nil},
 	{"GET", "/api/v1/users/{id}", "One user with grants", "", "User", "", nil},
@@ -114,7 +120,18 @@ var schemas = map[string]any{
 	"Me":          obj(map[string]any{"user": ref("User"), "grants": arr(ref("Grant"))}, "user", "grants"),
 	"Token": obj(map[string]any{"id": num(), "user_id": num(), "name": str(), "prefix": str(), "created_at": str(),
 		"last_used_at": nullable(str()), "expires_at": nullable(str())}, "id", "name", "prefix"),
-	"TokenList":    listOf("Token"),
+	"TokenList": listOf("Token"),
+	"ConnectionStatus": obj(map[string]any{"connected": boolean(), "channel": num(), "platform": str(), "base_url": str(),
+		"external_id": str(), "account_handle": str(), "state": enum("connected", "reconnect_needed", "error"), "last_error": str(),
+		"poll_failures": num(), "last_polled_at": nullable(str()), "connected_at": str(), "updated_at": str(),
+		"methods": arr(enum("token", "oauth", "feed")), "capabilities": map[string]any{"type": "object"}}, "connected", "methods"),
+	"Credentials": obj(map[string]any{"instance_url": str(), "service_url": str(), "base_url": str(), "feed_url": str(),
+		"identifier": str(), "app_password": str(), "access_token": str(), "refresh_token": str(), "external_id": str()}),
+	"AppInput": obj(map[string]any{"client_id": str(), "client_secret": str(), "webhook_secret": str(), "verify_token": str()}),
+	"AppStatus": obj(map[string]any{"platform": str(), "client_id": str(), "has_client_secret": boolean(), "has_webhook_secret": boolean(),
+		"has_verify_token": boolean(), "callback_url": str(), "webhook_url": str()}, "platform"),
+	"Notice":       obj(map[string]any{"id": num(), "channel": num(), "text": str(), "created_at": str()}, "id", "text"),
+	"NoticeList":   listOf("Notice"),
 	"TokenInput":   obj(map[string]any{"name": str(), "user": str(), "expires_at": str()}),
 	"TokenCreated": obj(map[string]any{"token": ref("Token"), "secret": str()}, "token", "secret"),
 }
@@ -122,6 +139,7 @@ var schemas = map[string]any{
 var errorResponses = map[string]string{
 	"400": "Bad input; error.field names the field", "401": "No or bad token", "403": "Not allowed in this unit",
 	"404": "Not found, or outside the caller's scope", "409": "Conflicts with existing data", "413": "Body too large",
+	"503": "A platform or the secret key is unavailable",
 }
 
 var (

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/connection"
 	"github.com/vernetzen/vernetzen/internal/errs"
 	"github.com/vernetzen/vernetzen/internal/org"
 )
@@ -28,11 +29,13 @@ type Pinger interface {
 
 // Config wires the server to the services.
 type Config struct {
-	Org     *org.Service
-	Access  *access.Service
-	DB      Pinger
-	Log     *slog.Logger
-	Version string
+	Org    *org.Service
+	Access *access.Service
+	// Connections links channels to platforms; nil leaves those routes out.
+	Connections *connection.Service
+	DB          Pinger
+	Log         *slog.Logger
+	Version     string
 	// SecureCookies marks cookies Secure. On by default; the demo on
 	// http://127.0.0.1 turns it off, since browsers drop Secure cookies
 	// sent over plain HTTP except on localhost.
@@ -60,6 +63,7 @@ func New(cfg Config) *Server {
 	s := &Server{Config: cfg, mux: http.NewServeMux(), metrics: newMetrics()}
 	s.routesOps()
 	s.routesAPI()
+	s.routesConnections()
 	s.routesUI()
 	for pattern, h := range cfg.Extra {
 		s.mux.Handle(pattern, h)
