@@ -8,9 +8,14 @@ package all
 import (
 	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/connector/bluesky"
+	"github.com/vernetzen/vernetzen/internal/connector/facebook"
+	"github.com/vernetzen/vernetzen/internal/connector/instagram"
+	"github.com/vernetzen/vernetzen/internal/connector/linkedin"
 	"github.com/vernetzen/vernetzen/internal/connector/mastodon"
 	"github.com/vernetzen/vernetzen/internal/connector/rss"
 	"github.com/vernetzen/vernetzen/internal/connector/sim"
+	"github.com/vernetzen/vernetzen/internal/connector/x"
+	"github.com/vernetzen/vernetzen/internal/connector/youtube"
 )
 
 // Registry returns a registry of every supported platform. Pass one
@@ -22,8 +27,13 @@ func Registry(o connector.Options) *connector.Registry {
 	}
 	return connector.NewRegistry(
 		bluesky.New(o),
+		facebook.New(o),
+		instagram.New(o),
+		linkedin.New(o),
 		mastodon.New(o),
 		rss.New(o),
 		sim.New(o),
+		x.New(o),
+		youtube.New(o),
 	)
 }

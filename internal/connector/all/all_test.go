@@ -4,11 +4,12 @@ import (
 	"testing"
 
 	"github.com/vernetzen/vernetzen/internal/connector"
+	"github.com/vernetzen/vernetzen/internal/org"
 )
 
 func TestRegistryHoldsEveryPlatformConsistently(t *testing.T) {
 	r := Registry(connector.Options{}) // panics on a capability mismatch
-	want := []string{"bluesky", "mastodon", "rss", "simulator"}
+	want := []string{"bluesky", "facebook", "instagram", "linkedin", "mastodon", "rss", "simulator", "x", "youtube"}
 	all := r.All()
 	if len(all) < len(want) {
 		t.Fatalf("%d connectors", len(all))
@@ -17,6 +18,16 @@ func TestRegistryHoldsEveryPlatformConsistently(t *testing.T) {
 		c, ok := r.Get(p)
 		if !ok || c.Platform() != p {
 			t.Errorf("platform %s missing", p)
+		}
+	}
+}
+
+// Every platform a connector serves is a platform of the directory, so a
+// channel's platform key finds its connector.
+func TestConnectorPlatformsAreDirectoryPlatforms(t *testing.T) {
+	for _, c := range Registry(connector.Options{}).All() {
+		if _, ok := org.PlatformByKey(c.Platform()); !ok {
+			t.Errorf("connector %q has no directory platform", c.Platform())
 		}
 	}
 }
