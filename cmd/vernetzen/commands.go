@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/classify"
 	"github.com/vernetzen/vernetzen/internal/connection"
 	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/connector/all"
@@ -565,4 +566,13 @@ func cmdKey(ctx context.Context, g *globals, fs *flag.FlagSet, rest []string, st
 		return nil
 	}
 	return errs.E(errs.Invalid, usage)
+}
+
+// cmdClassify classifies messages: JSON Lines {"id", "text"} in, one line
+// {"id", "intent", "lang", "models", "score"} out per input.
+func cmdClassify(fs *flag.FlagSet, rest []string, stdin io.Reader, stdout io.Writer) error {
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	return classify.RunJSONL(stdin, stdout, classify.New(classify.DefaultCatalogue()))
 }

@@ -52,6 +52,7 @@ Commands:
   user add --email E --unit KEY --role ROLE
                            add a user with a role (password from stdin, or generated)
   token create --user E    create an API token; prints the token alone
+  classify                 read JSON Lines {"id","text"} on stdin, write {"id","intent","lang","models","score"}
   key generate FILE        write a new secret key file (for --secret-key-file)
   key rotate --new-key-file FILE
                            re-seal every stored credential with a new key
@@ -142,6 +143,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUser(ctx, g, fs, rest, stdin, stdout)
 	case "token":
 		return cmdToken(ctx, g, fs, rest, stdout)
+	case "classify":
+		return cmdClassify(fs, rest, stdin, stdout)
 	case "key":
 		return cmdKey(ctx, g, fs, rest, stdout)
 	case "migrate":

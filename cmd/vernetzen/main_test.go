@@ -177,3 +177,18 @@ func TestDemoStartsAWorkingHubAndShutsDown(t *testing.T) {
 		t.Fatal("demo did not shut down")
 	}
 }
+
+func TestClassifyCommand(t *testing.T) {
+	out, err := vz(t, "", t.TempDir(), "{\"id\":\"a\",\"text\":\"Quanto costa una MINI Countryman in leasing?\"}\n{\"id\":\"b\",\"text\":\"🔥🔥🔥\"}\n", "classify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"intent":"purchase"`) || !strings.Contains(lines[0], `"lang":"it"`) ||
+		!strings.Contains(lines[0], `"models":["MINI Countryman"]`) || !strings.Contains(lines[1], `"models":[]`) {
+		t.Fatalf("classify output:\n%s", out)
+	}
+	if _, err := vz(t, "", t.TempDir(), "{\"id\": 1, \"text\": 5}\n", "classify"); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("bad line: %v", err)
+	}
+}
