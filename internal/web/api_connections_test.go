@@ -145,9 +145,9 @@ func TestConnectBadInput(t *testing.T) {
 	e := newTestEnv(t)
 	adm := e.user("admin@example.com", "group", access.RoleAdmin)
 	mastodonID := e.channelByHandle("mastodon", "bmw_de@social.example")
-	var fb int64
-	chs, _, _ := e.org.Channels(context.Background(), access.SystemPrincipal(), org.ChannelFilter{Platform: "facebook"})
-	fb = chs[0].ID
+	// A website has no connector: it can't be connected at all.
+	chs, _, _ := e.org.Channels(context.Background(), access.SystemPrincipal(), org.ChannelFilter{Platform: "website"})
+	website := chs[0].ID
 	cases := []struct {
 		name  string
 		id    int64
@@ -159,7 +159,7 @@ func TestConnectBadInput(t *testing.T) {
 		{"mastodon plain http", mastodonID, `{"instance_url": "http://social.example", "access_token": "t"}`, 400, "instance_url"},
 		{"mastodon unreachable", mastodonID, `{"instance_url": "https://127.0.0.1:1", "access_token": "t"}`, 503, ""},
 		{"unknown field", mastodonID, `{"password": "x"}`, 400, "password"},
-		{"platform without token connect", fb, `{"access_token": "t"}`, 400, "platform"},
+		{"platform without connector", website, `{"access_token": "t"}`, 400, "platform"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,7 +18,10 @@ import (
 	"github.com/vernetzen/vernetzen/internal/connector/all"
 	"github.com/vernetzen/vernetzen/internal/connector/sim"
 	"github.com/vernetzen/vernetzen/internal/demo"
+	"github.com/vernetzen/vernetzen/internal/inbox"
+	"github.com/vernetzen/vernetzen/internal/leads"
 	"github.com/vernetzen/vernetzen/internal/org"
+	"github.com/vernetzen/vernetzen/internal/publish"
 	"github.com/vernetzen/vernetzen/internal/secret"
 	"github.com/vernetzen/vernetzen/internal/store"
 	"github.com/vernetzen/vernetzen/internal/store/storetest"
@@ -34,8 +37,13 @@ type testEnv struct {
 	conn   *connection.Service
 	sim    *sim.Server
 	clock  *testClock // the simulated network's clock
-	server *Server
-	http   *httptest.Server
+	// Built by testPublishService and testInboxServices; nil until those
+	// areas exist.
+	publish *publish.Service
+	inbox   *inbox.Service
+	leads   *leads.Service
+	server  *Server
+	http    *httptest.Server
 }
 
 func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, true) }
@@ -81,10 +89,16 @@ func newTestEnvWith(t *testing.T, additions bool) *testEnv {
 		Log: logger, PublicURL: hs.URL})
 	clock := &testClock{t: time.Now()}
 	simServer := sim.NewServer(sim.Config{Seed: 7, Now: clock.Now})
-	srv := New(Config{Org: orgSvc, Access: accSvc, Connections: connSvc, DB: st, Log: logger, Version: "test",
+	env := &testEnv{t: t, store: st, org: orgSvc, access: accSvc, conn: connSvc, sim: simServer, clock: clock, http: hs}
+	// Each area builds its service in a file of its own (publish_env_test.go, …).
+	env.publish = testPublishService(env)
+	env.inbox, env.leads = testInboxServices(env)
+	srv := New(Config{Org: orgSvc, Access: accSvc, Connections: connSvc, Publish: env.publish, Inbox: env.inbox, Leads: env.leads,
+		DB: st, Log: logger, Version: "test",
 		Extra: map[string]http.Handler{connection.SimulatorPath + "/": http.StripPrefix(connection.SimulatorPath, simServer)}})
 	outer.Handle("/", srv.Handler())
-	return &testEnv{t: t, store: st, org: orgSvc, access: accSvc, conn: connSvc, sim: simServer, clock: clock, server: srv, http: hs}
+	env.server = srv
+	return env
 }
 
 // user creates a user with one grant (unit "" = no grant) and returns an

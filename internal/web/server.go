@@ -16,7 +16,10 @@ import (
 	"github.com/vernetzen/vernetzen/internal/access"
 	"github.com/vernetzen/vernetzen/internal/connection"
 	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/inbox"
+	"github.com/vernetzen/vernetzen/internal/leads"
 	"github.com/vernetzen/vernetzen/internal/org"
+	"github.com/vernetzen/vernetzen/internal/publish"
 )
 
 // MaxBodyBytes bounds every request body; a larger body answers 413.
@@ -33,6 +36,9 @@ type Config struct {
 	Access *access.Service
 	// Connections links channels to platforms; nil leaves those routes out.
 	Connections *connection.Service
+	Publish     *publish.Service // nil leaves the publishing routes out
+	Inbox       *inbox.Service   // nil leaves the inbox routes out
+	Leads       *leads.Service   // nil leaves the leads routes out
 	DB          Pinger
 	Log         *slog.Logger
 	Version     string
@@ -64,6 +70,8 @@ func New(cfg Config) *Server {
 	s.routesOps()
 	s.routesAPI()
 	s.routesConnections()
+	s.routesPublish()
+	s.routesInbox()
 	s.routesUI()
 	for pattern, h := range cfg.Extra {
 		s.mux.Handle(pattern, h)

@@ -43,6 +43,10 @@ func (s *Server) routesUI() {
 	s.uiPageRoute("POST /admin/grants", s.uiGrant)
 	s.uiPageRoute("POST /admin/grants/{id}/revoke", s.uiRevoke)
 
+	s.routesUIConnections()
+	s.routesUIPublish()
+	s.routesUIInbox()
+
 	// Anything else answers the 404 page, so that a mistyped address still
 	// shows the navigation. (Not "GET /": it would conflict with the API's
 	// "/api/" catch-all, neither pattern being more specific.)

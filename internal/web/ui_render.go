@@ -120,18 +120,21 @@ var uiPages = func() map[string]*template.Template {
 // uiPage is what every page's template gets: the caller and the layout's
 // parts. Page data types embed it.
 type uiPage struct {
-	Title     string
-	Section   string // which navigation entry is current
-	User      *access.User
-	Admin     bool // may open the users and access page
-	CSRF      string
-	Flash     string
-	FlashKind string // "ok" or "error"
+	Title   string
+	Section string // which navigation entry is current
+	User    *access.User
+	Admin   bool // may open the users and access page
+	// Which areas this hub serves, for the navigation.
+	HasPublish, HasInbox, HasLeads bool
+	CSRF                           string
+	Flash                          string
+	FlashKind                      string // "ok" or "error"
 }
 
 // uiBase builds the common page data from the request's caller.
 func (s *Server) uiBase(r *http.Request, title, section string) uiPage {
-	pg := uiPage{Title: title, Section: section, CSRF: csrfOf(r)}
+	pg := uiPage{Title: title, Section: section, CSRF: csrfOf(r),
+		HasPublish: s.Publish != nil, HasInbox: s.Inbox != nil, HasLeads: s.Leads != nil}
 	if p := principalOf(r); p != nil {
 		u := p.User
 		pg.User = &u

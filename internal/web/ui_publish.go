@@ -1,0 +1,5 @@
+package web
+
+// routesUIPublish registers the publishing pages (composer, calendar,
+// campaigns).
+func (s *Server) routesUIPublish() {}
