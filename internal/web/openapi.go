@@ -17,7 +17,28 @@ type apiOp struct {
 	query                 []string
 }
 
-var apiOps = []apiOp{
+// apiOps is every documented operation: the directory's here, each other
+// area's in a file of its own (openapi_publish.go, openapi_inbox.go).
+func apiOps() []apiOp {
+	var all []apiOp
+	for _, ops := range [][]apiOp{directoryOps, publishOps, inboxOps} {
+		all = append(all, ops...)
+	}
+	return all
+}
+
+// apiSchemas merges every area's schemas.
+func apiSchemas() map[string]any {
+	all := map[string]any{}
+	for _, m := range []map[string]any{schemas, publishSchemas, inboxSchemas} {
+		for k, v := range m {
+			all[k] = v
+		}
+	}
+	return all
+}
+
+var directoryOps = []apiOp{
 	{"GET", "/api/v1/me", "The caller and its grants", "", "Me", "", nil},
 	{"GET", "/api/v1/platforms", "Platforms and their status", "", "PlatformList", "", nil},
 	{"GET", "/api/v1/units", "The unit tree the caller may read, depth first", "", "UnitList", "", nil},
@@ -149,7 +170,7 @@ var (
 
 func buildOpenAPI() map[string]any {
 	paths := map[string]any{}
-	for _, op := range apiOps {
+	for _, op := range apiOps() {
 		item, _ := paths[op.path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
@@ -211,7 +232,7 @@ func buildOpenAPI() map[string]any {
 		"servers":    []any{map[string]any{"url": "/"}},
 		"security":   []any{map[string]any{"bearer": []any{}}},
 		"paths":      paths,
-		"components": map[string]any{"schemas": schemas, "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
+		"components": map[string]any{"schemas": apiSchemas(), "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
 	}
 }
 
