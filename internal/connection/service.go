@@ -466,7 +466,7 @@ func (s *Service) HandleWebhook(ctx context.Context, platform string, r *http.Re
 	if err != nil {
 		return "", err
 	}
-	if app.WebhookSecret.IsZero() && app.VerifyToken.IsZero() {
+	if app.WebhookSecret.IsZero() && app.VerifyToken.IsZero() && app.ClientSecret.IsZero() {
 		return "", errs.E(errs.Unauthorized, "webhooks for %s are not set up on this hub", platform)
 	}
 	if r.Method == http.MethodGet {
