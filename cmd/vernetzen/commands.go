@@ -240,6 +240,7 @@ func cmdDemo(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() err
 		return err
 	}
 	defer a.Close()
+	a.connections.AudienceInterval = time.Minute // followers move visibly in the demo
 	res, err := demo.Load(ctx, a.org)
 	if err != nil {
 		return fmt.Errorf("load demo organisation: %w", err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/inbox"
+	"github.com/vernetzen/vernetzen/internal/org"
 )
 
 // State is a connection's health.
@@ -79,6 +80,7 @@ type Store interface {
 	UnreadNotices(ctx context.Context, userID int64) ([]Notice, error)
 	MarkNoticesRead(ctx context.Context, userID int64) error
 	CountMessages(ctx context.Context, channelID int64) (int, error)
+	AddAudience(ctx context.Context, channelID int64, points []org.AudiencePoint) error
 	// Tx is the transaction the store runs in, inside inTx (for the
 	// job queue's transactional insert).
 	Tx() *sql.Tx

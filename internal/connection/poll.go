@@ -62,6 +62,9 @@ func (s *Service) ResumePolling(ctx context.Context) error {
 		if err := s.schedulePoll(ctx, nil, c.ChannelID); err != nil {
 			return fmt.Errorf("connection: resume polling of channel %d: %w", c.ChannelID, err)
 		}
+		if err := s.scheduleAudience(ctx, nil, c.ChannelID); err != nil {
+			return fmt.Errorf("connection: resume audience of channel %d: %w", c.ChannelID, err)
+		}
 	}
 	return nil
 }

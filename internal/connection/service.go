@@ -45,6 +45,9 @@ type Config struct {
 	// PollInterval is the pause between polls of a quiet channel
 	// (default 1 minute).
 	PollInterval time.Duration
+	// AudienceInterval is the pause between readings of a channel's
+	// followers (default 6 hours).
+	AudienceInterval time.Duration
 	// PublicURL is the hub's address as browsers reach it, for OAuth
 	// callbacks ("https://hub.example.com").
 	PublicURL string
@@ -65,6 +68,9 @@ func NewService(cfg Config) *Service {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Minute
 	}
+	if cfg.AudienceInterval <= 0 {
+		cfg.AudienceInterval = 6 * time.Hour
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -78,6 +84,7 @@ func (s *Service) UseQueue(q Queue) { s.queue = q }
 // RegisterWorkers adds the service's job workers to the queue.
 func (s *Service) RegisterWorkers(w *river.Workers) {
 	river.AddWorker(w, &pollWorker{s: s})
+	river.AddWorker(w, &audienceWorker{s: s})
 }
 
 // channelFor loads a channel the caller may read, and checks it may manage
@@ -300,7 +307,10 @@ func (s *Service) saveConnection(ctx context.Context, ch org.Channel, acct *conn
 		if err := tx.SaveConnection(ctx, &conn); err != nil {
 			return err
 		}
-		return s.schedulePoll(ctx, tx.Tx(), ch.ID)
+		if err := s.schedulePoll(ctx, tx.Tx(), ch.ID); err != nil {
+			return err
+		}
+		return s.scheduleAudience(ctx, tx.Tx(), ch.ID)
 	})
 	if err != nil {
 		return Status{}, err

@@ -101,6 +101,19 @@ func TestConnectSimulatorChannelAndPoll(t *testing.T) {
 	if code := e.do(mgr, "GET", path+"/connection", nil, &st); code != 200 || st.LastPolledAt == nil {
 		t.Fatalf("after poll: %d %+v", code, st)
 	}
+	// The audience job records today's followers into the channel's history.
+	if next, err := e.conn.RecordAudience(ctx, id); err != nil || next <= 0 {
+		t.Fatalf("record audience: %v %v", next, err)
+	}
+	var ch org.Channel
+	var hist struct {
+		Items []org.AudiencePoint `json:"items"`
+	}
+	e.do(mgr, "GET", path, nil, &ch)
+	e.do(mgr, "GET", path+"/audience", nil, &hist)
+	if ch.Followers == nil || len(hist.Items) != 1 || hist.Items[0].Followers != *ch.Followers {
+		t.Fatalf("audience: channel %v, history %+v", ch.Followers, hist.Items)
+	}
 	// A manager of another unit can neither see nor connect it.
 	other := e.user("uk@example.com", "bmw-uk", access.RoleManager)
 	if code, _ := e.rawDo(other, "PUT", path+"/credentials", `{"identifier": "x"}`); code != 404 {
