@@ -113,6 +113,7 @@ type uiChannelData struct {
 	Audience  []uiAudienceRow
 	CanManage bool
 	Delete    *uiForm
+	Conn      *uiConnPanel // the connection panel; nil when the hub connects no channels
 }
 
 // uiLoadChannel builds the channel page with its edit form filled from the
@@ -133,6 +134,9 @@ func (s *Server) uiLoadChannel(w http.ResponseWriter, r *http.Request, p *access
 	}
 	d := &uiChannelData{uiPage: s.uiBase(r, c.Name+" on "+uiPlatformName(c.Platform), "directory"), Channel: c, Unit: u,
 		CanManage: p.Can(access.ManageDirectory, c.UnitPath), Delete: newUIForm("delete")}
+	if d.Conn, err = s.uiConnectionPanel(w, r, p, c, d.CanManage); err != nil {
+		return nil, err
+	}
 	// Newest first, at most a year of days: the table is a glance, the
 	// analytics pages (later) are the full history.
 	var top int64

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/connection"
 	"github.com/vernetzen/vernetzen/internal/org"
 )
 
@@ -129,6 +130,9 @@ type uiPage struct {
 	CSRF                           string
 	Flash                          string
 	FlashKind                      string // "ok" or "error"
+	// Notices are the caller's unread notices (a channel needs
+	// reconnecting), for the layout's banner.
+	Notices []connection.Notice
 }
 
 // uiBase builds the common page data from the request's caller.
@@ -139,6 +143,7 @@ func (s *Server) uiBase(r *http.Request, title, section string) uiPage {
 		u := p.User
 		pg.User = &u
 		pg.Admin = p.CanAnywhere(access.ManageAccess)
+		pg.Notices = s.uiNotices(r, p)
 	}
 	return pg
 }
