@@ -127,10 +127,14 @@ func (s *Service) FinishOAuth(ctx context.Context, p *access.Principal, state, c
 	}
 	acct.Credentials = creds
 	var prof connector.Profile
-	if connecter, ok := c.(connector.Connecter); ok {
-		if prof, err = connecter.Connect(ctx, acct); err != nil {
-			return ch.ID, platformErrorFor("code", err)
-		}
+	switch c := c.(type) {
+	case connector.Connecter:
+		prof, err = c.Connect(ctx, acct)
+	case connector.Profiler:
+		prof, err = c.Profile(ctx, acct)
+	}
+	if err != nil {
+		return ch.ID, platformErrorFor("code", err)
 	}
 	if _, err := s.saveConnection(ctx, ch, acct, prof); err != nil {
 		return ch.ID, err

@@ -123,6 +123,13 @@ type Connecter interface {
 	Connect(ctx context.Context, acct *Account) (Profile, error)
 }
 
+// Profiler is implemented by OAuth platforms that are not Connecters: after
+// Exchange, it tells which account the new credentials belong to (the
+// account id that inbound polling needs).
+type Profiler interface {
+	Profile(ctx context.Context, acct *Account) (Profile, error)
+}
+
 // Refresher is implemented by platforms whose access tokens expire and can
 // be renewed without the user. The shared Client calls it on an expired
 // token (proactively when Credentials.ExpiresAt has passed, or on a 401)

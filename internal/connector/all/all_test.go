@@ -31,3 +31,18 @@ func TestConnectorPlatformsAreDirectoryPlatforms(t *testing.T) {
 		}
 	}
 }
+
+// OAuth platforms that can't Connect must tell whose credentials an
+// Exchange returned, or their channels could not be polled.
+func TestOAuthPlatformsKnowTheirAccount(t *testing.T) {
+	for _, c := range Registry(connector.Options{}).All() {
+		if _, ok := c.(connector.OAuthFlow); !ok {
+			continue
+		}
+		_, connects := c.(connector.Connecter)
+		_, profiles := c.(connector.Profiler)
+		if !connects && !profiles {
+			t.Errorf("%s has OAuth but neither Connect nor Profile", c.Platform())
+		}
+	}
+}

@@ -236,6 +236,18 @@ func (f *fakeLinkedIn) serve(w http.ResponseWriter, r *http.Request) {
 		id := f.id()
 		writeJSON(w, 200, map[string]any{"value": map[string]any{"uploadUrlExpiresAt": f.now().Add(time.Hour).UnixMilli(),
 			"uploadUrl": f.srv.URL + "/dms-uploads/" + id, "image": "urn:li:image:C4E" + id}})
+	case r.Method == "GET" && p == "/rest/organizationAcls":
+		if q.Get("q") != "roleAssignee" || q.Get("role") != "ADMINISTRATOR" || q.Get("state") != "APPROVED" {
+			liErr(w, 400, 0, "ILLEGAL_ARGUMENT", "finder")
+			return
+		}
+		writeJSON(w, 200, map[string]any{"elements": []map[string]any{
+			{"organization": "urn:li:organization:1111", "role": "ADMINISTRATOR", "state": "APPROVED", "roleAssignee": "urn:li:person:abc"},
+			{"organization": f.org, "role": "ADMINISTRATOR", "state": "APPROVED", "roleAssignee": "urn:li:person:abc"}}})
+	case r.Method == "GET" && p == "/rest/organizations/1111":
+		writeJSON(w, 200, map[string]any{"id": 1111, "vanityName": "bmw-motorrad", "localizedName": "BMW Motorrad"})
+	case r.Method == "GET" && p == "/rest/organizations/"+strings.TrimPrefix(f.org, "urn:li:organization:"):
+		writeJSON(w, 200, map[string]any{"id": 2414183, "vanityName": "bmw-group", "localizedName": "BMW Group"})
 	case r.Method == "GET" && p == "/rest/networkSizes/"+f.org:
 		if q.Get("edgeType") != "COMPANY_FOLLOWED_BY_MEMBER" {
 			liErr(w, 400, 0, "ILLEGAL_ARGUMENT", "edgeType")

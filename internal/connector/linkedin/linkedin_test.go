@@ -362,3 +362,22 @@ func TestValidateAndCapabilities(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// After a sign-in, Profile finds the organisation page the channel is,
+// by its vanity name among the pages the member administers.
+func TestProfileFindsTheChannelsOrganisation(t *testing.T) {
+	e := setup(t)
+	acct := &connector.Account{ChannelID: "ch-li-2", BaseURL: e.f.srv.URL, Handle: "BMW-Group", Credentials: e.acct.Credentials}
+	p, err := e.c.Profile(context.Background(), acct)
+	if err != nil || p.ExternalID != "2414183" || acct.ExternalID != "2414183" || p.Handle != "bmw-group" {
+		t.Fatalf("%+v %v (account %q)", p, err, acct.ExternalID)
+	}
+	r := e.f.last("GET", "/rest/organizationAcls")
+	if r.Header.Get("Linkedin-Version") == "" || r.Header.Get("Authorization") != "Bearer tok-good" {
+		t.Fatalf("headers: %v", r.Header)
+	}
+	acct = &connector.Account{ChannelID: "ch-li-3", BaseURL: e.f.srv.URL, Handle: "mini", Credentials: e.acct.Credentials}
+	if _, err := e.c.Profile(context.Background(), acct); connector.KindOf(err) != connector.KindPermanent {
+		t.Fatalf("a page the member does not administer: %v", err)
+	}
+}
