@@ -70,6 +70,7 @@ var _ interface {
 	connector.MetricsFetcher
 	connector.Connecter
 	connector.WebhookReceiver
+	connector.OAuthFlow
 } = (*Connector)(nil)
 
 // Platform implements connector.Connector.
@@ -80,7 +81,7 @@ func (c *Connector) Capabilities() connector.Capabilities {
 	return connector.Capabilities{
 		Publish: true, Reply: true, Delete: true,
 		Inbound: []connector.InboundKind{connector.KindComment, connector.KindReply},
-		Metrics: true, Connect: true, Webhooks: true,
+		Metrics: true, Connect: true, Webhooks: true, OAuth: true,
 		Idempotency:   connector.IdempotencyNone,
 		MaxTextLength: MaxChars, TextCounter: "chars",
 		Media: connector.MediaRules{

@@ -90,7 +90,7 @@ func (c *Connector) Capabilities() connector.Capabilities {
 	return connector.Capabilities{
 		Publish: true, Reply: true, Delete: false,
 		Inbound: []connector.InboundKind{connector.KindComment, connector.KindReply},
-		Metrics: true, Connect: true, Webhooks: true,
+		Metrics: true, Connect: true, Webhooks: true, OAuth: true,
 		Idempotency:   connector.IdempotencyNone,
 		MaxTextLength: MaxCaption, TextCounter: "chars",
 		RequiresMedia: true,
