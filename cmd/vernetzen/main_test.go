@@ -192,3 +192,29 @@ func TestClassifyCommand(t *testing.T) {
 		t.Fatalf("bad line: %v", err)
 	}
 }
+
+func TestKeyCommands(t *testing.T) {
+	dsn, dir := storetest.Config(t)
+	keys := t.TempDir()
+	oldKey, newKey := filepath.Join(keys, "old.key"), filepath.Join(keys, "new.key")
+	if out, err := vz(t, dsn, dir, "", "key", "generate", oldKey); err != nil || !strings.Contains(out, oldKey) {
+		t.Fatalf("key generate: %v %s", err, out)
+	}
+	if _, err := vz(t, dsn, dir, "", "key", "generate", oldKey); err == nil {
+		t.Fatal("key generate overwrote an existing key")
+	}
+	if st, err := os.Stat(oldKey); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode: %v %v", st.Mode(), err)
+	}
+	// Without the current key there is nothing to rotate from.
+	if _, err := vz(t, dsn, dir, "", "key", "rotate", "--new-key-file", newKey); err == nil {
+		t.Fatal("rotate without a current key succeeded")
+	}
+	out, err := vz(t, dsn, dir, "", "--secret-key-file", oldKey, "key", "rotate", "--new-key-file", newKey)
+	if err != nil || !strings.Contains(out, "re-sealed 0 secrets") {
+		t.Fatalf("rotate: %v %s", err, out)
+	}
+	if _, err := os.Stat(newKey); err != nil {
+		t.Fatalf("the new key was not written: %v", err)
+	}
+}
