@@ -93,3 +93,80 @@ func TestInsertTxRunsOnlyCommittedJobs(t *testing.T) {
 		t.Fatal("the marker job never ran")
 	}
 }
+
+type countArgs struct {
+	N int `json:"n"`
+}
+
+func (countArgs) Kind() string { return "test_count" }
+
+type countWorker struct {
+	river.WorkerDefaults[countArgs]
+	node string
+	mu   *sync.Mutex
+	runs map[int][]string
+	done chan struct{}
+}
+
+func (w *countWorker) Work(ctx context.Context, job *river.Job[countArgs]) error {
+	w.mu.Lock()
+	w.runs[job.Args.N] = append(w.runs[job.Args.N], w.node)
+	w.mu.Unlock()
+	w.done <- struct{}{}
+	return nil
+}
+
+// Two nodes on one database share the work: every job runs exactly once,
+// on one of them.
+func TestTwoNodesRunEachJobOnce(t *testing.T) {
+	ctx := context.Background()
+	dsn, dir := storetest.Config(t)
+	var mu sync.Mutex
+	runs := map[int][]string{}
+	done := make(chan struct{}, 200)
+	var queues []*jobs.Queue
+	for _, node := range []string{"a", "b"} {
+		st, err := store.Open(ctx, dsn, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		w := &countWorker{node: node, mu: &mu, runs: runs, done: done}
+		q, err := jobs.New(ctx, st.DB(), jobs.Engine(st.Engine()), jobs.Config{PollInterval: 20 * time.Millisecond, Concurrency: 4,
+			Register: func(ws *river.Workers) { river.AddWorker(ws, w) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			q.Stop(c)
+		})
+		queues = append(queues, q)
+	}
+	const n = 60
+	for i := 0; i < n; i++ {
+		if _, err := queues[i%2].Insert(ctx, countArgs{N: i}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("only %d of %d jobs ran", i, n)
+		}
+	}
+	// Give a duplicate run, if any, the chance to show.
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 0; i < n; i++ {
+		if len(runs[i]) != 1 {
+			t.Errorf("job %d ran %d times (%v)", i, len(runs[i]), runs[i])
+		}
+	}
+}
