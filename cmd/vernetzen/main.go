@@ -56,6 +56,8 @@ Commands:
   key generate FILE        write a new secret key file (for --secret-key-file)
   key rotate --new-key-file FILE
                            re-seal every stored credential with a new key
+  bench publish [--channels N] [--kill]
+                           benchmark: one post to N channels on a local Mastodon-like instance
   migrate                  apply database migrations
   version                  print the version
 
@@ -147,6 +149,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdClassify(fs, rest, stdin, stdout)
 	case "key":
 		return cmdKey(ctx, g, fs, rest, stdout)
+	case "bench":
+		return cmdBench(ctx, fs, rest, stdout)
 	case "migrate":
 		return cmdMigrate(ctx, g, parse, stdout)
 	case "version":
