@@ -25,12 +25,19 @@ import (
 	"github.com/vernetzen/vernetzen/internal/connector/mastodon"
 	"github.com/vernetzen/vernetzen/internal/connector/mastodon/mastodontest"
 	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/inbox/inboxbench"
 	"github.com/vernetzen/vernetzen/internal/secret"
 )
 
-// cmdBench runs the benchmarks that need whole processes:
+// cmdBench runs the benchmarks that need whole processes or big data:
 //
 //	vernetzen bench publish [--channels N] [--kill]
+//	vernetzen bench ingest [--messages N]
+//
+// ingest pushes N messages through the inbox's ingest path (classification
+// included) into SQLite against a plain batched insert of the same rows,
+// then times filtered message queries over what was stored (see
+// internal/inbox/inboxbench).
 //
 // publishes one post to N channels on a local Mastodon-like instance that
 // answers 429 and 503 now and then, through a real `vernetzen serve`
@@ -40,8 +47,16 @@ import (
 // instance's rate limits forced, against a baseline measured in the same
 // run: the same posts sent straight through the Mastodon connector.
 func cmdBench(ctx context.Context, fs *flag.FlagSet, rest []string, stdout io.Writer) error {
-	if len(rest) == 0 || rest[0] != "publish" {
-		return errs.E(errs.Invalid, "usage: vernetzen bench publish [--channels N] [--kill]")
+	const usage = "usage: vernetzen bench publish [--channels N] [--kill] | vernetzen bench ingest [--messages N]"
+	if len(rest) == 0 {
+		return errs.E(errs.Invalid, usage)
+	}
+	switch rest[0] {
+	case "publish":
+	case "ingest":
+		return benchIngest(ctx, fs, rest[1:], stdout)
+	default:
+		return errs.E(errs.Invalid, usage)
 	}
 	channels := fs.Int("channels", 5000, "how many channels the post goes to")
 	kill := fs.Bool("kill", false, "SIGKILL the hub midway and restart it")
@@ -447,5 +462,20 @@ func (b *publishBench) report(scheduled time.Time, ds []benchDelivery, baseline 
 	if lost > 0 || dup > 0 || len(b.fake.Duplicates()) > 0 {
 		return errors.New("exactly-once violated")
 	}
+	return nil
+}
+
+func benchIngest(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	n := fs.Int("messages", 100000, "messages to ingest")
+	batch := fs.Int("batch", 1000, "messages per ingest call")
+	queries := fs.Int("queries", 200, "filtered queries for the p95")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := inboxbench.Run(ctx, inboxbench.Options{N: *n, Batch: *batch, Queries: *queries, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, res)
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/vernetzen/vernetzen/internal/access"
 	"github.com/vernetzen/vernetzen/internal/classify"
 	"github.com/vernetzen/vernetzen/internal/connection"
@@ -25,7 +27,9 @@ import (
 	"github.com/vernetzen/vernetzen/internal/connector/sim"
 	"github.com/vernetzen/vernetzen/internal/demo"
 	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/inbox"
 	"github.com/vernetzen/vernetzen/internal/jobs"
+	"github.com/vernetzen/vernetzen/internal/leads"
 	"github.com/vernetzen/vernetzen/internal/org"
 	"github.com/vernetzen/vernetzen/internal/secret"
 	"github.com/vernetzen/vernetzen/internal/store"
@@ -38,6 +42,8 @@ type app struct {
 	org         *org.Service
 	access      *access.Service
 	connections *connection.Service
+	inbox       *inbox.Service // built by serve: classification trains at construction
+	leads       *leads.Service
 	registry    *connector.Registry
 	box         *secret.Box // nil without a key
 }
@@ -154,12 +160,19 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	}
 	a.connections.Log = log
 	a.connections.PollInterval = sf.pollInterval
-	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Register: a.connections.RegisterWorkers})
+	a.inbox = inbox.NewService(inbox.Config{Store: a.store, Log: log})
+	a.connections.Ingest = a.inbox
+	a.leads = leads.NewService(leads.Config{Store: a.store, Export: a.store, Box: a.box, Log: log})
+	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Register: func(w *river.Workers) {
+		a.connections.RegisterWorkers(w)
+		a.leads.RegisterWorkers(w)
+	}})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	a.connections.UseQueue(queue)
+	a.leads.UseQueue(queue)
 	// The queue outlives ctx's cancellation so that Stop below can let
 	// running jobs finish instead of cancelling them mid-write.
 	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
@@ -177,7 +190,11 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 		ln.Close()
 		return err
 	}
-	srv := web.New(web.Config{Org: a.org, Access: a.access, Connections: a.connections, DB: a.store, Log: log,
+	if err := a.leads.StartExport(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := web.New(web.Config{Org: a.org, Access: a.access, Connections: a.connections, Inbox: a.inbox, Leads: a.leads, DB: a.store, Log: log,
 		Version: versionString(), SecureCookies: secure, Extra: extra})
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	engine := string(a.store.Engine())

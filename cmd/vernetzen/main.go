@@ -56,7 +56,7 @@ Commands:
   key generate FILE        write a new secret key file (for --secret-key-file)
   key rotate --new-key-file FILE
                            re-seal every stored credential with a new key
-  bench publish [--channels N] [--kill]
+  bench publish [--channels N] [--kill] | bench ingest [--messages N]
                            benchmark: one post to N channels on a local Mastodon-like instance
   migrate                  apply database migrations
   version                  print the version

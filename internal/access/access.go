@@ -40,6 +40,14 @@ const (
 	ReadDirectory   Permission = iota // see units and channels
 	ManageDirectory                   // create, change, move and delete units and channels
 	ManageAccess                      // create users, grant roles, see other users' tokens
+	WritePosts                        // write, schedule and retry posts
+	ApprovePosts                      // approve or reject posts; posts by these roles need no approval
+	ManageCampaigns                   // create, change and delete campaigns and approval policies
+	ReadInbox                         // see inbound messages and conversations
+	AnswerInbox                       // assign, close, note and answer conversations
+	IngestMessages                    // push inbound messages through the batch API
+	ReadLeads                         // see leads
+	WorkLeads                         // change a lead's state and outcome
 )
 
 // allows says which roles carry which permission. Agent and sales are not
@@ -48,6 +56,14 @@ var allows = map[Permission][]Role{
 	ReadDirectory:   {RoleAdmin, RoleManager, RoleEditor, RoleAgent, RoleSales, RoleViewer},
 	ManageDirectory: {RoleAdmin, RoleManager},
 	ManageAccess:    {RoleAdmin},
+	WritePosts:      {RoleAdmin, RoleManager, RoleEditor},
+	ApprovePosts:    {RoleAdmin, RoleManager},
+	ManageCampaigns: {RoleAdmin, RoleManager},
+	ReadInbox:       {RoleAdmin, RoleManager, RoleAgent, RoleSales},
+	AnswerInbox:     {RoleAdmin, RoleManager, RoleAgent},
+	IngestMessages:  {RoleAdmin, RoleManager},
+	ReadLeads:       {RoleAdmin, RoleManager, RoleSales},
+	WorkLeads:       {RoleAdmin, RoleManager, RoleSales},
 }
 
 // Has reports whether role r carries permission p.

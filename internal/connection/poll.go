@@ -116,12 +116,16 @@ func (s *Service) PollOnce(ctx context.Context, channelID int64) (time.Duration,
 		return s.pollFailed(ctx, conn, err)
 	}
 	now := s.Now()
+	msgs := make([]inbox.Message, len(page.Items))
+	for i, it := range page.Items {
+		msgs[i] = toMessage(channelID, it)
+	}
+	// Classify and route before the transaction: it only reads.
+	if err := s.prepare(ctx, msgs); err != nil {
+		return 0, err
+	}
 	err = s.InTx(ctx, func(tx Store) error {
-		if len(page.Items) > 0 {
-			msgs := make([]inbox.Message, len(page.Items))
-			for i, it := range page.Items {
-				msgs[i] = toMessage(channelID, it)
-			}
+		if len(msgs) > 0 {
 			if _, err := tx.InsertMessages(ctx, msgs); err != nil {
 				return err
 			}

@@ -52,6 +52,15 @@ type Config struct {
 	// callbacks ("https://hub.example.com").
 	PublicURL string
 	Now       func() time.Time
+	// Ingest, when set, classifies and routes inbound items before they
+	// are stored (the inbox's pipeline); it runs outside the storing
+	// transaction.
+	Ingest Ingester
+}
+
+// Ingester prepares inbound messages for storing: the inbox service.
+type Ingester interface {
+	Prepare(ctx context.Context, msgs []inbox.Message) error
 }
 
 // Service connects channels to platforms and polls them.
@@ -504,6 +513,9 @@ func (s *Service) HandleWebhook(ctx context.Context, platform string, r *http.Re
 		}
 	}
 	if len(msgs) > 0 {
+		if err := s.prepare(ctx, msgs); err != nil {
+			return "", err
+		}
 		n, err := s.Store.InsertMessages(ctx, msgs)
 		if err != nil {
 			return "", err
@@ -511,6 +523,15 @@ func (s *Service) HandleWebhook(ctx context.Context, platform string, r *http.Re
 		s.Log.Info("webhook stored", "platform", platform, "events", len(events), "new", n)
 	}
 	return "ok", nil
+}
+
+// prepare runs the inbox's pipeline (classification, routing) over
+// messages before they are stored, when the hub has an inbox.
+func (s *Service) prepare(ctx context.Context, msgs []inbox.Message) error {
+	if s.Ingest == nil || len(msgs) == 0 {
+		return nil
+	}
+	return s.Ingest.Prepare(ctx, msgs)
 }
 
 func toMessage(channelID int64, it connector.InboundItem) inbox.Message {

@@ -1,6 +1,7 @@
 // Package inbox is where every inbound comment, mention, reply and direct
-// message lands. This file holds the stored message; ingest from the
-// connectors (polling and webhooks) writes it.
+// message lands: ingest (dedupe, classification, routing, one batched
+// write), the message list with its filters, and the handling of
+// conversations (status, assignment, notes).
 package inbox
 
 import "time"
@@ -21,4 +22,64 @@ type Message struct {
 	ThreadID         string    `json:"thread_id,omitempty"`
 	CreatedAt        time.Time `json:"created_at"`
 	ReceivedAt       time.Time `json:"received_at"`
+
+	// What ingest made of it: classification and routing.
+	Intent       string   `json:"intent"`
+	Lang         string   `json:"lang"`
+	Models       []string `json:"models"`
+	Score        float64  `json:"score"`
+	UnitID       int64    `json:"-"`
+	Unit         string   `json:"unit,omitempty"` // the routed unit's key
+	Queue        string   `json:"queue"`
+	Status       string   `json:"status"` // open, pending, closed
+	Conversation string   `json:"conversation"`
+	AssignedTo   int64    `json:"assigned_to,omitempty"` // user id
+	LeadID       int64    `json:"lead,omitempty"`
+
+	// Platform is the channel's platform (ingest only: it names the
+	// person a lead is about).
+	Platform string `json:"-"`
+}
+
+// Statuses of a message's handling.
+const (
+	StatusOpen    = "open"
+	StatusPending = "pending"
+	StatusClosed  = "closed"
+)
+
+// Kinds a message may be.
+var Kinds = []string{"comment", "mention", "reply", "dm"}
+
+// Filter narrows a message list. Zero fields do not filter.
+type Filter struct {
+	Unit         string // unit key: the unit and its subtree
+	UnitPath     string // resolved from Unit by the service
+	ChannelID    int64
+	Intent       string
+	Lang         string
+	Status       string
+	Text         string // full-text search
+	Assigned     int64  // user id
+	Conversation string
+	Limit        int
+	Offset       int
+	// BeforeID pages by id (newest first) instead of Offset.
+	BeforeID int64
+	// AfterID keeps messages newer than this one (what arrived since).
+	AfterID int64
+	// CountLimit, when set, stops counting there: Total is then at most
+	// CountLimit (the page shows "10,000+"), which keeps a broad filter
+	// over millions of messages fast.
+	CountLimit int
+}
+
+// Note is an internal note on a message, never sent to the platform.
+type Note struct {
+	ID        int64     `json:"id"`
+	MessageID int64     `json:"message"`
+	UserID    int64     `json:"user_id"`
+	Author    string    `json:"author"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
 }

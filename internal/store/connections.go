@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/connection"
-	"github.com/vernetzen/vernetzen/internal/inbox"
 )
 
 var _ connection.Store = (*Store)(nil)
@@ -194,30 +193,6 @@ func (s *Store) TakeOAuthState(ctx context.Context, hash string) (connection.OAu
 		return st, false, fmt.Errorf("store: take oauth state: %w", err)
 	}
 	return st, found, nil
-}
-
-// InsertMessages stores inbound messages, skipping those already stored
-// (same channel and platform id); it returns how many were new.
-func (s *Store) InsertMessages(ctx context.Context, msgs []inbox.Message) (int, error) {
-	accepted := 0
-	err := s.InTx(ctx, func(tx *Store) error {
-		now := ms(s.now())
-		for _, m := range msgs {
-			res, err := tx.w.ExecContext(ctx, `INSERT INTO messages (channel_id, external_id, kind, author_external_id, author_name, author_handle,
-				text, url, in_reply_to, thread_id, created_at, received_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (channel_id, external_id) DO NOTHING`,
-				m.ChannelID, m.ExternalID, m.Kind, m.AuthorExternalID, m.AuthorName, m.AuthorHandle, m.Text, m.URL, m.InReplyTo, m.ThreadID,
-				ms(m.CreatedAt), now)
-			if err != nil {
-				return fmt.Errorf("store: insert message %s of channel %d: %w", m.ExternalID, m.ChannelID, err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				accepted++
-			}
-		}
-		return nil
-	})
-	return accepted, err
 }
 
 // UnitOwners returns the users who manage a unit: admins and managers

@@ -1,4 +1,272 @@
 package web
 
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/inbox"
+	"github.com/vernetzen/vernetzen/internal/leads"
+)
+
 // routesUIInbox registers the inbox and leads pages.
-func (s *Server) routesUIInbox() {}
+func (s *Server) routesUIInbox() {
+	if s.Inbox != nil {
+		s.uiPageRoute("GET /inbox", s.uiInbox)
+		s.uiPageRoute("GET /inbox/new", s.uiInboxNew)
+		s.uiPageRoute("GET /inbox/{id}", s.uiInboxMessage)
+		s.uiPageRoute("POST /inbox/{id}", s.uiInboxUpdate)
+		s.uiPageRoute("POST /inbox/{id}/notes", s.uiInboxNote)
+	}
+	if s.Leads != nil {
+		s.uiPageRoute("GET /leads", s.uiLeads)
+		s.uiPageRoute("POST /leads/{id}", s.uiLeadUpdate)
+	}
+}
+
+type uiInboxPage struct {
+	uiPage
+	Filter   map[string]string
+	Items    []inbox.Message
+	Total    int
+	Intents  []string
+	Langs    []string
+	Statuses []string
+	Prev     string
+	Next     string
+	NewestID int64
+	Query    string
+	Capped   bool
+}
+
+const uiInboxPageSize = 50
+
+// uiInboxCountLimit caps the page's count ("10000+ messages").
+const uiInboxCountLimit = 10000
+
+func uiInboxFilter(r *http.Request) (inbox.Filter, map[string]string) {
+	q := r.URL.Query()
+	vals := map[string]string{}
+	for _, n := range []string{"intent", "lang", "status", "unit", "q"} {
+		vals[n] = strings.TrimSpace(q.Get(n))
+	}
+	if _, ok := q["status"]; !ok {
+		vals["status"] = inbox.StatusOpen
+	}
+	if vals["status"] == "all" {
+		vals["status"] = ""
+	}
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	if offset < 0 {
+		offset = 0
+	}
+	return inbox.Filter{Intent: vals["intent"], Lang: vals["lang"], Status: vals["status"], Unit: vals["unit"], Text: vals["q"],
+		Limit: uiInboxPageSize, Offset: offset, CountLimit: uiInboxCountLimit}, vals
+}
+
+func (s *Server) uiInbox(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	f, vals := uiInboxFilter(r)
+	items, total, err := s.Inbox.List(r.Context(), p, f)
+	if err != nil && errs.Is(err, errs.Invalid) {
+		items, total = nil, 0 // a bad filter value shows an empty list
+	} else if err != nil {
+		return err
+	}
+	d := uiInboxPage{uiPage: s.uiBase(r, "Inbox", "inbox"), Filter: vals, Items: items, Total: total,
+		Intents:  []string{"purchase", "support", "complaint", "question", "praise", "spam", "other"},
+		Langs:    []string{"de", "en", "fr", "es", "it", "nl", "pt", "pl"},
+		Statuses: []string{inbox.StatusOpen, inbox.StatusPending, inbox.StatusClosed}}
+	qs := url.Values{}
+	for k, v := range vals {
+		if v != "" {
+			qs.Set(k, v)
+		}
+	}
+	if vals["status"] == "" {
+		qs.Set("status", "all")
+	}
+	d.Query = qs.Encode()
+	if f.Offset > 0 {
+		qs.Set("offset", strconv.Itoa(max(0, f.Offset-uiInboxPageSize)))
+		d.Prev = "/inbox?" + qs.Encode()
+	}
+	if f.Offset+len(items) < total {
+		qs.Set("offset", strconv.Itoa(f.Offset+uiInboxPageSize))
+		d.Next = "/inbox?" + qs.Encode()
+	}
+	if len(items) > 0 {
+		d.NewestID = items[0].ID
+	}
+	d.Capped = total >= uiInboxCountLimit
+	s.uiTakeFlash(w, r, &d.uiPage)
+	s.uiRender(w, r, http.StatusOK, "inbox_list", d)
+	return nil
+}
+
+// uiInboxNew answers the list's poll (htmx, every few seconds): how many
+// messages matching the filter arrived after the newest one shown.
+func (s *Server) uiInboxNew(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	f, vals := uiInboxFilter(r)
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	f.Offset, f.Limit, f.AfterID = 0, 1, after
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if after <= 0 {
+		return nil
+	}
+	_, newer, err := s.Inbox.List(r.Context(), p, f)
+	if err != nil {
+		return err
+	}
+	if newer > 0 {
+		qs := url.Values{}
+		for k, v := range vals {
+			if v != "" {
+				qs.Set(k, v)
+			}
+		}
+		if vals["status"] == "" {
+			qs.Set("status", "all")
+		}
+		fmt.Fprintf(w, `<a class="inbox-new" href="/inbox?%s">%d new message%s · show</a>`, html.EscapeString(qs.Encode()), newer, plural(newer))
+	}
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+type uiInboxMessagePage struct {
+	uiPage
+	Message      inbox.Message
+	Conversation inbox.Conversation
+	MayAnswer    bool
+	Statuses     []string
+}
+
+func uiID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.E(errs.NotFound, "%q not found", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func (s *Server) uiInboxMessage(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	id, err := uiID(r)
+	if err != nil {
+		return err
+	}
+	m, err := s.Inbox.Message(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	c, err := s.Inbox.Conversation(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	d := uiInboxMessagePage{uiPage: s.uiBase(r, "Conversation", "inbox"), Message: m, Conversation: c,
+		MayAnswer: p.CanAnywhere(access.AnswerInbox), Statuses: []string{inbox.StatusOpen, inbox.StatusPending, inbox.StatusClosed}}
+	s.uiTakeFlash(w, r, &d.uiPage)
+	s.uiRender(w, r, http.StatusOK, "inbox_message", d)
+	return nil
+}
+
+// uiInboxUpdate sets a conversation's status, or assigns it to the caller
+// ("assign": "me") or to nobody ("assign": "none").
+func (s *Server) uiInboxUpdate(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	id, err := uiID(r)
+	if err != nil {
+		return err
+	}
+	var patch inbox.Patch
+	if st := r.PostFormValue("status"); st != "" {
+		patch.Status = &st
+	}
+	switch r.PostFormValue("assign") {
+	case "me":
+		me := p.User.ID
+		patch.AssignedTo = &me
+	case "none":
+		var none int64
+		patch.AssignedTo = &none
+	}
+	if _, err := s.Inbox.Update(r.Context(), p, id, patch); err != nil {
+		return err
+	}
+	s.uiSetFlash(w, "Conversation updated.")
+	http.Redirect(w, r, fmt.Sprintf("/inbox/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) uiInboxNote(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	id, err := uiID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Inbox.AddNote(r.Context(), p, id, r.PostFormValue("text")); err != nil {
+		return err
+	}
+	s.uiSetFlash(w, "Note added.")
+	http.Redirect(w, r, fmt.Sprintf("/inbox/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+type uiLeadsPage struct {
+	uiPage
+	Filter map[string]string
+	Items  []leads.Lead
+	Total  int
+	States []leads.State
+	Query  string
+}
+
+func (s *Server) uiLeads(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	q := r.URL.Query()
+	vals := map[string]string{"state": strings.TrimSpace(q.Get("state")), "unit": strings.TrimSpace(q.Get("unit"))}
+	f := leads.Filter{State: leads.State(vals["state"]), Unit: vals["unit"], Limit: 200}
+	items, total, err := s.Leads.List(r.Context(), p, f)
+	if err != nil && errs.Is(err, errs.Invalid) {
+		items, total = nil, 0
+	} else if err != nil {
+		return err
+	}
+	qs := url.Values{}
+	for k, v := range vals {
+		if v != "" {
+			qs.Set(k, v)
+		}
+	}
+	d := uiLeadsPage{uiPage: s.uiBase(r, "Leads", "leads"), Filter: vals, Items: items, Total: total, States: leads.States, Query: qs.Encode()}
+	s.uiTakeFlash(w, r, &d.uiPage)
+	s.uiRender(w, r, http.StatusOK, "leads_list", d)
+	return nil
+}
+
+func (s *Server) uiLeadUpdate(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	id, err := uiID(r)
+	if err != nil {
+		return err
+	}
+	l, err := s.Leads.SetState(r.Context(), p, id, leads.Patch{State: leads.State(r.PostFormValue("state")), Outcome: r.PostFormValue("outcome")})
+	if err != nil {
+		if errs.Is(err, errs.Invalid) || errs.Is(err, errs.Conflict) {
+			s.uiSetFlash(w, "Lead "+strconv.FormatInt(id, 10)+": "+err.Error())
+			http.Redirect(w, r, "/leads", http.StatusSeeOther)
+			return nil
+		}
+		return err
+	}
+	s.uiSetFlash(w, fmt.Sprintf("Lead %d (%s) is now %s.", l.ID, l.AuthorName, l.State))
+	http.Redirect(w, r, "/leads", http.StatusSeeOther)
+	return nil
+}
