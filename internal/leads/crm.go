@@ -22,6 +22,7 @@ import (
 
 	"github.com/vernetzen/vernetzen/internal/access"
 	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/secret"
 )
 
 // The CRM webhook: every change of a lead (new, more interest, a state) is
@@ -138,10 +139,13 @@ func (s *Service) SetCRM(ctx context.Context, p *access.Principal, in CRMInput) 
 			return CRMSettings{}, errs.Field("secret", "must be at least 16 characters: it signs every delivery")
 		}
 	}
-	sealed := in.Secret
-	if in.URL == "" {
-		sealed = ""
-	} else if s.cfg.Box != nil {
+	// The secret is sealed at rest; without a key the hub refuses it, as
+	// it refuses platform credentials. No URL clears both.
+	sealed := ""
+	if in.URL != "" {
+		if s.cfg.Box == nil {
+			return CRMSettings{}, errs.E(errs.Unavailable, "this hub has no secret key, so it can't store the CRM secret: set VERNETZEN_SECRET_KEY or --secret-key-file")
+		}
 		v, err := s.cfg.Box.Seal([]byte(in.Secret))
 		if err != nil {
 			return CRMSettings{}, err
@@ -323,4 +327,37 @@ func secret2err(err error) error {
 		return fmt.Errorf("%s: %w", e.Op, e.Err)
 	}
 	return err
+}
+
+// SecretSettings is what key rotation needs: the stored settings whose
+// key starts with a prefix.
+type SecretSettings interface {
+	SettingsWithPrefix(ctx context.Context, prefix string) (map[string]string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// RotateSecrets re-seals every stored CRM secret from the old key to the
+// new one; it returns how many it re-sealed.
+func RotateSecrets(ctx context.Context, st SecretSettings, old, next *secret.Box) (int, error) {
+	m, err := st.SettingsWithPrefix(ctx, SettingCRMSecret)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for k, v := range m {
+		if v == "" {
+			continue
+		}
+		sealed, err := secret.Rotate(old, next, v)
+		if err != nil {
+			return n, fmt.Errorf("leads: rotate %s: %w", k, err)
+		}
+		if sealed != v {
+			if err := st.SetSetting(ctx, k, sealed); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }

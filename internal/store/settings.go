@@ -27,3 +27,21 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	}
 	return nil
 }
+
+// SettingsWithPrefix returns the settings whose key starts with prefix.
+func (s *Store) SettingsWithPrefix(ctx context.Context, prefix string) (map[string]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT key, value FROM settings WHERE key LIKE $1 ESCAPE '\'`, escapeLike(prefix)+"%")
+	if err != nil {
+		return nil, fmt.Errorf("store: settings %q…: %w", prefix, err)
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("store: settings %q…: %w", prefix, err)
+		}
+		m[k] = v
+	}
+	return m, rows.Err()
+}

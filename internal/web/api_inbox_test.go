@@ -360,8 +360,8 @@ func TestInboxCRMWebhookSignedAndRetried(t *testing.T) {
 	if st := e.do(ukAdmin, "PUT", "/api/v1/settings/crm", map[string]any{"unit": "bmw-uk", "url": crm.URL, "secret": secret}, &cs); st != 200 || !cs.HasSecret {
 		t.Fatalf("set CRM: %d %+v", st, cs)
 	}
-	if raw, _ := e.store.Setting(ctx, leads.SettingCRMSecret+":bmw-uk"); raw != secret {
-		t.Fatalf("secret stored as %q", raw)
+	if raw, _ := e.store.Setting(ctx, leads.SettingCRMSecret+":bmw-uk"); raw == secret || !strings.HasPrefix(raw, "v1.") {
+		t.Fatalf("the CRM secret is not sealed at rest: %q", raw)
 	}
 	uk, de := e.channelOf("bmw-uk"), e.channelOf("bmw-de")
 	var got ingestAnswer
@@ -404,5 +404,22 @@ func TestInboxCRMWebhookSignedAndRetried(t *testing.T) {
 	}
 	if len(calls) != 3 || calls[2].key == calls[1].key || !strings.Contains(string(calls[2].body), `"state":"contacted"`) {
 		t.Fatalf("after the change: %d calls, last %s", len(calls), calls[len(calls)-1].body)
+	}
+}
+
+// Without a secret key the hub refuses to store a CRM secret, as it
+// refuses platform credentials.
+func TestCRMSecretNeedsAKey(t *testing.T) {
+	e := newTestEnv(t)
+	e.leads = leads.NewService(leads.Config{Store: e.store, Export: e.store})
+	e.server.Leads = e.leads
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	var ae apiError
+	code := e.do(adm, "PUT", "/api/v1/settings/crm", map[string]string{"url": "https://crm.example/hook", "secret": "0123456789abcdef0123"}, &ae)
+	if code != 503 || !strings.Contains(ae.Error.Message, "secret key") {
+		t.Fatalf("%d %+v", code, ae)
+	}
+	if v, _ := e.store.Setting(context.Background(), leads.SettingCRMSecret); v != "" {
+		t.Fatalf("the secret was stored: %q", v)
 	}
 }

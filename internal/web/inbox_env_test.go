@@ -10,5 +10,5 @@ import (
 func testInboxServices(e *testEnv) (*inbox.Service, *leads.Service) {
 	in := inbox.NewService(inbox.Config{Store: e.store})
 	e.conn.Ingest = in
-	return in, leads.NewService(leads.Config{Store: e.store, Export: e.store})
+	return in, leads.NewService(leads.Config{Store: e.store, Export: e.store, Box: e.conn.Box})
 }
