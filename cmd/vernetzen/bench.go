@@ -242,6 +242,20 @@ func (b *publishBench) setup(ctx context.Context) error {
 		return err
 	}
 	b.logf("setup: %d channels imported and connected in %v", len(ids), time.Since(start).Round(time.Millisecond))
+	// Connecting starts each channel's first inbound poll and audience
+	// reading; let them pass, so that the post competes with nothing.
+	for last := -1; ; {
+		n, _ := b.fake.Counts()
+		if n == last {
+			break
+		}
+		last = n
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 	return nil
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/vernetzen/vernetzen/internal/jobs"
 	"github.com/vernetzen/vernetzen/internal/leads"
 	"github.com/vernetzen/vernetzen/internal/org"
+	"github.com/vernetzen/vernetzen/internal/publish"
 	"github.com/vernetzen/vernetzen/internal/secret"
 	"github.com/vernetzen/vernetzen/internal/store"
 	"github.com/vernetzen/vernetzen/internal/web"
@@ -42,6 +43,7 @@ type app struct {
 	org         *org.Service
 	access      *access.Service
 	connections *connection.Service
+	publish     *publish.Service
 	inbox       *inbox.Service // built by serve: classification trains at construction
 	leads       *leads.Service
 	registry    *connector.Registry
@@ -65,6 +67,7 @@ func openApp(ctx context.Context, g *globals) (*app, error) {
 		registry: all.Registry(connector.Options{Limiter: connector.NewLimiter()})}
 	a.connections = connection.NewService(connection.Config{Store: st, InTx: st.ConnTx, Org: a.org, Registry: a.registry, Box: box,
 		PublicURL: "http://" + g.addr})
+	a.publish = publish.NewService(publish.Config{Store: st, InTx: st.PublishTx, Org: a.org, Registry: a.registry, Accounts: a.connections})
 	return a, nil
 }
 
@@ -163,9 +166,11 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	a.inbox = inbox.NewService(inbox.Config{Store: a.store, Log: log})
 	a.connections.Ingest = a.inbox
 	a.leads = leads.NewService(leads.Config{Store: a.store, Export: a.store, Box: a.box, Log: log})
-	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Register: func(w *river.Workers) {
+	a.publish.Log = log
+	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Concurrency: 32, Register: func(w *river.Workers) {
 		a.connections.RegisterWorkers(w)
 		a.leads.RegisterWorkers(w)
+		a.publish.RegisterWorkers(w)
 	}})
 	if err != nil {
 		ln.Close()
@@ -173,6 +178,7 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	}
 	a.connections.UseQueue(queue)
 	a.leads.UseQueue(queue)
+	a.publish.UseQueue(queue)
 	// The queue outlives ctx's cancellation so that Stop below can let
 	// running jobs finish instead of cancelling them mid-write.
 	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
@@ -194,7 +200,11 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 		ln.Close()
 		return err
 	}
-	srv := web.New(web.Config{Org: a.org, Access: a.access, Connections: a.connections, Inbox: a.inbox, Leads: a.leads, DB: a.store, Log: log,
+	if _, err := a.publish.ResumeDeliveries(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := web.New(web.Config{Org: a.org, Access: a.access, Connections: a.connections, Publish: a.publish, Inbox: a.inbox, Leads: a.leads, DB: a.store, Log: log,
 		Version: versionString(), SecureCookies: secure, Extra: extra})
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	engine := string(a.store.Engine())
@@ -580,6 +590,11 @@ func cmdKey(ctx context.Context, g *globals, fs *flag.FlagSet, rest []string, st
 		if err != nil {
 			return err
 		}
+		m, err := leads.RotateSecrets(ctx, a.store, a.box, next)
+		if err != nil {
+			return err
+		}
+		n += m
 		fmt.Fprintf(stdout, "re-sealed %d secrets with the key in %s; start the hub with --secret-key-file %s and destroy the old key\n", n, *newFile, *newFile)
 		return nil
 	}

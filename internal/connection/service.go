@@ -569,3 +569,24 @@ func (s *Service) MessageCount(ctx context.Context, p *access.Principal, channel
 	}
 	return s.Store.CountMessages(ctx, channelID)
 }
+
+// Account opens a connected channel's account and its connector, for the
+// publishing workers (publish.Accounts).
+func (s *Service) Account(ctx context.Context, channelID int64) (*connector.Account, connector.Connector, error) {
+	conn, found, err := s.Store.ConnectionByChannel(ctx, channelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !found || conn.State != StateConnected {
+		return nil, nil, errs.E(errs.Unavailable, "channel %d is not connected to its platform", channelID)
+	}
+	c, ok := s.Registry.Get(conn.Platform)
+	if !ok {
+		return nil, nil, errs.E(errs.Unavailable, "no connector for %s", conn.Platform)
+	}
+	acct, err := s.account(ctx, conn)
+	if err != nil {
+		return nil, nil, errs.E(errs.Unavailable, "channel %d: credentials unreadable: %v", channelID, err)
+	}
+	return acct, c, nil
+}

@@ -61,7 +61,11 @@ func New(ctx context.Context, db *sql.DB, engine Engine, cfg Config) (*Queue, er
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("jobs: migrate: %w", err)
 	}
-	rc := &river.Config{Logger: quiet(cfg.Log), PollOnly: true}
+	// A job whose node died (SIGKILL, power) is taken up again after
+	// RescueStuckJobsAfter; River's default of an hour would leave a
+	// scheduled post or a channel's polling waiting that long. Jobs
+	// declare shorter timeouts of their own.
+	rc := &river.Config{Logger: quiet(cfg.Log), PollOnly: true, JobTimeout: 2 * time.Minute, RescueStuckJobsAfter: 5 * time.Minute}
 	q := &Queue{}
 	if cfg.Register != nil {
 		workers := river.NewWorkers()

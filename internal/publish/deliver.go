@@ -1,0 +1,288 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/vernetzen/vernetzen/internal/connector"
+	"github.com/vernetzen/vernetzen/internal/errs"
+)
+
+// DeliverArgs is the job that publishes one delivery.
+type DeliverArgs struct {
+	DeliveryID int64 `json:"delivery_id"`
+}
+
+// Kind names the job.
+func (DeliverArgs) Kind() string { return "publish_delivery" }
+
+// deliveryUnique keeps one live job per delivery.
+var deliveryUnique = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+}}
+
+// ScheduleLead is how long before its time a job is made due. River
+// moves future jobs to "available" only every few seconds (its scheduler's
+// interval, 5 s); so a job is due up to ScheduleLead early, and its
+// worker waits for the exact time (a longer wait snoozes instead).
+const ScheduleLead = 5 * time.Second
+
+// enqueue inserts a delivery's job in tx's transaction (or alone when the
+// store runs outside one). Without a queue the rows are enough:
+// ResumeDeliveries schedules them when a queue starts.
+func (s *Service) enqueue(ctx context.Context, tx Store, deliveryID int64, at time.Time, unique bool) error {
+	if s.queue == nil {
+		return nil
+	}
+	opts := &river.InsertOpts{ScheduledAt: at.Add(-ScheduleLead), MaxAttempts: 25}
+	if unique {
+		opts.UniqueOpts = deliveryUnique
+	}
+	var err error
+	if t := tx.Tx(); t != nil {
+		_, err = s.queue.InsertTx(ctx, t, DeliverArgs{DeliveryID: deliveryID}, opts)
+	} else {
+		_, err = s.queue.Insert(ctx, DeliverArgs{DeliveryID: deliveryID}, opts)
+	}
+	return err
+}
+
+// ResumeDeliveries makes sure every open delivery has a job: on start,
+// after a restore, or when jobs were lost. A delivery that is due gets a
+// job of its own even if one exists (a job left "running" by a killed
+// node would block a unique insert until River rescues it, an hour
+// later); duplicates are harmless, since an attempt begins only by a
+// compare-and-set and a "publishing" one is reconciled after its lease.
+func (s *Service) ResumeDeliveries(ctx context.Context) (int, error) {
+	ds, err := s.Store.OpenDeliveries(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.Now()
+	for _, d := range ds {
+		at := d.PostAt
+		if at.Before(now) {
+			at = now
+		}
+		if err := s.enqueue(ctx, s.Store, d.ID, at, d.PostAt.After(now.Add(ScheduleLead))); err != nil {
+			return 0, fmt.Errorf("publish: resume delivery %d: %w", d.ID, err)
+		}
+	}
+	return len(ds), nil
+}
+
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	s *Service
+}
+
+// Timeout bounds one step; it is below the lease.
+func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return 2 * time.Minute }
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	next, err := w.s.DeliverOnce(ctx, job.Args.DeliveryID)
+	if err != nil {
+		return err
+	}
+	if next > ScheduleLead {
+		next -= ScheduleLead // see ScheduleLead
+	}
+	if next > 0 {
+		return river.JobSnooze(next)
+	}
+	return nil
+}
+
+func (s *Service) backoff(failures int) time.Duration {
+	d := s.RetryBase
+	for i := 1; i < failures && d < 10*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 10*time.Minute)
+}
+
+// DeliverOnce runs one step of a delivery and says when to run the next
+// (0: it is done, published or failed or waiting for a person). The
+// delivery is marked publishing, with the attempt's start, before the
+// platform is called; a delivery found publishing or unknown is first
+// looked up on the platform, and published again only if the platform
+// positively does not have it.
+func (s *Service) DeliverOnce(ctx context.Context, id int64) (time.Duration, error) {
+	d, err := s.Store.DeliveryByID(ctx, id)
+	if errs.Is(err, errs.NotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	switch d.Status {
+	case DeliveryScheduled, DeliveryPublishing, DeliveryUnknown:
+	default:
+		return 0, nil // published, failed, held, cancelled: nothing to do
+	}
+	post, err := s.Store.PostByID(ctx, d.PostID)
+	if err != nil {
+		return 0, err
+	}
+	if post.Stored != PostScheduled {
+		return 0, nil
+	}
+	now := s.Now()
+	if wait := post.ScheduledAt.Sub(now); wait > ScheduleLead {
+		return wait, nil // early (moved later, or a duplicate job): sleep in the queue
+	} else if wait > 0 {
+		// Woken up to ScheduleLead early on purpose (see ScheduleLead):
+		// wait here, so that a post to thousands of channels does not
+		// snooze every job once more.
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return 0, ctx.Err()
+		}
+		now = s.Now()
+	}
+	if d.NotBefore != nil {
+		if wait := d.NotBefore.Sub(now); wait > 0 {
+			return wait, nil
+		}
+	}
+	if d.Status == DeliveryPublishing && d.LastAttemptAt != nil {
+		if wait := d.LastAttemptAt.Add(s.Lease).Sub(now); wait > 0 {
+			return wait, nil // another attempt may still be running
+		}
+	}
+	acct, conn, err := s.Accounts.Account(ctx, d.ChannelID)
+	if err != nil {
+		if d.Status != DeliveryScheduled || d.Attempts > 0 {
+			// An earlier attempt can't be reconciled yet; never fail it
+			// blindly, since it may be published.
+			d.Failures++
+			d.Error, d.ErrorKind = "can't reconcile: "+err.Error(), "not_connected"
+			if d.Failures >= s.MaxFailures {
+				d.Status = DeliveryUnknown
+				return 0, s.Store.SaveOutcome(ctx, d)
+			}
+			return s.backoff(d.Failures), s.Store.SaveOutcome(ctx, d)
+		}
+		if c := errs.CodeOf(err); c == errs.Internal {
+			return 0, err
+		}
+		d.Status, d.Error, d.ErrorKind = DeliveryFailed, "channel not connected: "+err.Error(), "not_connected"
+		return 0, s.Store.SaveOutcome(ctx, d)
+	}
+	req := connector.PublishRequest{IdempotencyKey: d.Key, Variant: connector.Variant{Text: post.TextFor(d.ChannelID, d.Platform)}}
+	if d.FirstAttemptAt != nil {
+		req.FirstAttemptAt = *d.FirstAttemptAt
+	}
+	// Any earlier attempt may have reached the platform: ask first.
+	if d.Status != DeliveryScheduled || d.Attempts > 0 {
+		p, found, err := connector.Lookup(ctx, conn, acct, req)
+		if err != nil {
+			return s.afterError(ctx, d, err, true)
+		}
+		if found {
+			return 0, s.published(ctx, d, p)
+		}
+	}
+	ok, err := s.Store.BeginAttempt(ctx, d.ID, d.Attempts, now)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 5 * time.Second, nil // another worker started an attempt: look again later
+	}
+	d.Attempts++
+	d.Status = DeliveryPublishing
+	if d.FirstAttemptAt == nil {
+		d.FirstAttemptAt = &now
+		req.FirstAttemptAt = now
+	}
+	p, perr := connector.Publish(ctx, conn, acct, req)
+	if s.AfterAnswer != nil {
+		if err := s.AfterAnswer(d.ID, perr); err != nil {
+			return 0, err
+		}
+	}
+	if perr != nil {
+		return s.afterError(ctx, d, perr, false)
+	}
+	return 0, s.published(ctx, d, p)
+}
+
+func (s *Service) published(ctx context.Context, d Delivery, p connector.Published) error {
+	now := s.Now()
+	d.Status, d.PlatformPostID, d.URL, d.PublishedAt, d.Error, d.ErrorKind, d.NotBefore = DeliveryPublished, p.ID, p.URL, &now, "", "", nil
+	return s.Store.SaveOutcome(ctx, d)
+}
+
+// afterError records a failed publish or lookup and says when to go on.
+func (s *Service) afterError(ctx context.Context, d Delivery, err error, lookup bool) (time.Duration, error) {
+	kind := connector.KindOf(err)
+	d.Error, d.ErrorKind = message(err), kind.String()
+	var next time.Duration
+	switch kind {
+	case connector.KindRateLimited:
+		// Refused: nothing was done, so after a publish it is simply
+		// scheduled again; a lookup keeps its state.
+		if !lookup {
+			d.Status = DeliveryScheduled
+		}
+		next = max(time.Until(connector.RetryAt(err)), s.MinWait)
+	case connector.KindPermanent, connector.KindReconnectNeeded:
+		if lookup {
+			// The platform can't say whether it has the post: a person
+			// must look; publishing again could duplicate it.
+			d.Status = DeliveryUnknown
+			d.Error = "outcome unknown and the platform can't be asked: " + d.Error
+		} else {
+			d.Status = DeliveryFailed
+		}
+	default: // transient, unknown: reconcile before the next attempt
+		d.Failures++
+		if !lookup {
+			d.Status = DeliveryUnknown
+			if kind == connector.KindTransient {
+				d.Status = DeliveryScheduled // not done; the next attempt still looks first
+			}
+		}
+		if d.Failures >= s.MaxFailures {
+			if d.Status == DeliveryScheduled {
+				d.Status = DeliveryFailed
+			} else {
+				d.Status = DeliveryUnknown
+				d.Error = fmt.Sprintf("outcome unknown after %d attempts: %s", d.Failures, d.Error)
+			}
+			break
+		}
+		next = s.backoff(d.Failures)
+	}
+	d.NotBefore = nil
+	if next > 0 {
+		t := s.Now().Add(next)
+		d.NotBefore = &t
+	}
+	if err := s.Store.SaveOutcome(ctx, d); err != nil {
+		return 0, err
+	}
+	return next, nil
+}
+
+// message is the platform's own explanation when it gave one.
+func message(err error) string {
+	var e *connector.Error
+	if errors.As(err, &e) && e.Message != "" {
+		if e.Status != 0 {
+			return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
+		}
+		return e.Message
+	}
+	return err.Error()
+}
