@@ -38,6 +38,7 @@ func (s *Server) routesPublish() {
 	s.api("PATCH", "/api/v1/campaigns/{id}", s.apiUpdateCampaign)
 	s.api("DELETE", "/api/v1/campaigns/{id}", s.apiDeleteCampaign)
 	s.mux.HandleFunc("GET /calendar/{file}", s.serveICal)
+	s.mux.HandleFunc("GET /units/{key}/feed.atom", s.serveUnitFeed)
 }
 
 func (s *Server) apiPosts(w http.ResponseWriter, r *http.Request) error {

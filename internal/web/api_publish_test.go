@@ -420,7 +420,7 @@ func TestBenchDeliveries(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			acct, conn, err := testAccounts{e}.Account(ctx, id)
+			acct, conn, err := e.conn.Account(ctx, id)
 			if err == nil {
 				_, err = connector.Publish(ctx, conn, acct, connector.PublishRequest{IdempotencyKey: fmt.Sprintf("baseline-%d", i),
 					Variant: connector.Variant{Text: "baseline"}})
