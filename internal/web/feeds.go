@@ -79,4 +79,3 @@ func firstLine(s string) string {
 	}
 	return line
 }
-
