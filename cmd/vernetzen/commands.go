@@ -167,7 +167,7 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	a.connections.Ingest = a.inbox
 	a.leads = leads.NewService(leads.Config{Store: a.store, Export: a.store, Box: a.box, Log: log})
 	a.publish.Log = log
-	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Concurrency: 32, Register: func(w *river.Workers) {
+	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Concurrency: 256, Register: func(w *river.Workers) {
 		a.connections.RegisterWorkers(w)
 		a.leads.RegisterWorkers(w)
 		a.publish.RegisterWorkers(w)

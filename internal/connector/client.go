@@ -147,10 +147,22 @@ type RateLimit struct {
 	Scope     Scope
 }
 
+// sharedHTTP is the client connectors use unless given one. Go's default
+// transport keeps only two idle connections per host, so a post to
+// thousands of channels on one platform (one Graph API, one Mastodon
+// instance) would pay a TLS handshake for nearly every request; this one
+// keeps enough to go on reusing them.
+var sharedHTTP = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
+}()
+
 func (c *Client) init() {
 	c.initOnce.Do(func() {
 		if c.HTTP == nil {
-			c.HTTP = &http.Client{}
+			c.HTTP = sharedHTTP
 		}
 		if c.Limiter == nil {
 			c.Limiter = NewLimiter()

@@ -79,7 +79,10 @@ func New(ctx context.Context, db *sql.DB, engine Engine, cfg Config) (*Queue, er
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}}
 		rc.FetchPollInterval = cfg.PollInterval
-		rc.FetchCooldown = min(cfg.PollInterval, 100*time.Millisecond)
+		// A node fetches new jobs at most once per cooldown, as many as it
+		// has free workers: the cooldown times the concurrency bounds its
+		// throughput (100 ms and 10 workers is only 100 jobs/s).
+		rc.FetchCooldown = min(cfg.PollInterval, 10*time.Millisecond)
 		q.working = true
 	}
 	client, err := river.NewClient(driver, rc)
