@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/analytics"
 	"github.com/vernetzen/vernetzen/internal/connection"
 	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/connector/all"
@@ -94,7 +95,8 @@ func newTestEnvWith(t *testing.T, additions bool) *testEnv {
 	env.publish = testPublishService(env)
 	env.inbox, env.leads = testInboxServices(env)
 	srv := New(Config{Org: orgSvc, Access: accSvc, Connections: connSvc, Publish: env.publish, Inbox: env.inbox, Leads: env.leads,
-		DB: st, Log: logger, Version: "test",
+		Analytics: analytics.NewService(st, orgSvc),
+		DB:        st, Log: logger, Version: "test",
 		Extra: map[string]http.Handler{connection.SimulatorPath + "/": http.StripPrefix(connection.SimulatorPath, simServer)}})
 	outer.Handle("/", srv.Handler())
 	env.server = srv

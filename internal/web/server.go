@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/analytics"
 	"github.com/vernetzen/vernetzen/internal/connection"
 	"github.com/vernetzen/vernetzen/internal/errs"
 	"github.com/vernetzen/vernetzen/internal/inbox"
@@ -36,9 +37,10 @@ type Config struct {
 	Access *access.Service
 	// Connections links channels to platforms; nil leaves those routes out.
 	Connections *connection.Service
-	Publish     *publish.Service // nil leaves the publishing routes out
-	Inbox       *inbox.Service   // nil leaves the inbox routes out
-	Leads       *leads.Service   // nil leaves the leads routes out
+	Publish     *publish.Service   // nil leaves the publishing routes out
+	Inbox       *inbox.Service     // nil leaves the inbox routes out
+	Leads       *leads.Service     // nil leaves the leads routes out
+	Analytics   *analytics.Service // nil leaves the analytics routes out
 	DB          Pinger
 	Log         *slog.Logger
 	Version     string
@@ -72,6 +74,7 @@ func New(cfg Config) *Server {
 	s.routesConnections()
 	s.routesPublish()
 	s.routesInbox()
+	s.routesAnalytics()
 	s.routesUI()
 	for pattern, h := range cfg.Extra {
 		s.mux.Handle(pattern, h)

@@ -1,0 +1,291 @@
+// Package analytics answers "how are we doing" for a unit and its
+// subtree over a period, compared with the period before: audience growth
+// by platform, posting volume, inbound messages by intent, and leads. Each
+// channel belongs to exactly one unit, and a subtree is one path prefix, so
+// no channel is ever counted twice.
+package analytics
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/org"
+)
+
+// carryDays is how long a channel's last follower count stands in for
+// days it was not read: longer, and the day is a gap.
+const carryDays = 7
+
+// AudiencePoint is one channel's follower count on one day.
+type AudiencePoint struct {
+	ChannelID int64
+	Platform  string
+	Day       string // YYYY-MM-DD
+	Followers int64
+}
+
+// Store is what analytics reads; internal/store implements it.
+type Store interface {
+	AudiencePoints(ctx context.Context, unitPath, fromDay, toDay string) ([]AudiencePoint, error)
+	PublishedByPlatform(ctx context.Context, unitPath string, from, to time.Time) (map[string]int, error)
+	InboundByIntent(ctx context.Context, unitPath string, from, to time.Time) (map[string]int, error)
+	LeadsByState(ctx context.Context, unitPath string, from, to time.Time) (map[string]int, error)
+}
+
+// Service computes the figures.
+type Service struct {
+	store Store
+	org   *org.Service
+	now   func() time.Time
+}
+
+// NewService makes the analytics service.
+func NewService(st Store, orgSvc *org.Service) *Service {
+	return &Service{store: st, org: orgSvc, now: time.Now}
+}
+
+// Period is a span of whole days in a time zone: [From, To] inclusive.
+type Period struct {
+	From     string `json:"from"` // YYYY-MM-DD
+	To       string `json:"to"`
+	TimeZone string `json:"time_zone"`
+	start    time.Time
+	end      time.Time // exclusive: midnight after To
+}
+
+// Count is a figure now and in the previous period.
+type Count struct {
+	Key      string `json:"key"`
+	Current  int64  `json:"current"`
+	Previous int64  `json:"previous"`
+}
+
+// PlatformAudience is a platform's followers over the period.
+type PlatformAudience struct {
+	Platform string `json:"platform"`
+	// Start and End are the followers on the period's first and last day
+	// (nil: no reading close enough); Growth is End − Start where both are
+	// known, over the channels known on both days.
+	Start  *int64 `json:"start"`
+	End    *int64 `json:"end"`
+	Growth *int64 `json:"growth"`
+	// PreviousGrowth is the same for the previous period.
+	PreviousGrowth *int64 `json:"previous_growth"`
+	// Series has one value per day of Days (nil: a gap).
+	Series []*int64 `json:"series"`
+}
+
+// Overview is the figures of a unit's subtree over a period.
+type Overview struct {
+	Unit     string             `json:"unit"`
+	UnitName string             `json:"unit_name"`
+	Period   Period             `json:"period"`
+	Previous Period             `json:"previous"`
+	Days     []string           `json:"days"`
+	Audience []PlatformAudience `json:"audience"`
+	Posts    []Count            `json:"posts"`   // published deliveries by platform
+	Inbound  []Count            `json:"inbound"` // messages by intent (nil: the caller may not read the inbox)
+	Leads    []Count            `json:"leads"`   // leads created, by current state (nil: may not read leads)
+}
+
+// ParsePeriod reads a period in a time zone; empty from/to default to the
+// 28 days ending today.
+func ParsePeriod(from, to, tz string, now time.Time) (Period, error) {
+	loc, err := time.LoadLocation(tz)
+	if err != nil || tz == "" {
+		loc, tz = time.UTC, "UTC"
+	}
+	today := now.In(loc)
+	var f, t time.Time
+	if to == "" {
+		t = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc)
+	} else if t, err = time.ParseInLocation("2006-01-02", to, loc); err != nil {
+		return Period{}, errs.Field("to", "%q is not a day (YYYY-MM-DD)", to)
+	}
+	if from == "" {
+		f = t.AddDate(0, 0, -27)
+	} else if f, err = time.ParseInLocation("2006-01-02", from, loc); err != nil {
+		return Period{}, errs.Field("from", "%q is not a day (YYYY-MM-DD)", from)
+	}
+	if f.After(t) {
+		return Period{}, errs.Field("from", "the period starts after it ends")
+	}
+	if t.Sub(f) > 800*24*time.Hour {
+		return Period{}, errs.Field("from", "a period spans at most two years")
+	}
+	return Period{From: f.Format("2006-01-02"), To: t.Format("2006-01-02"), TimeZone: tz, start: f, end: t.AddDate(0, 0, 1)}, nil
+}
+
+// previous is the period of equal length just before p.
+func (p Period) previous() Period {
+	days := p.days()
+	end := p.start
+	start := end.AddDate(0, 0, -len(days))
+	return Period{From: start.Format("2006-01-02"), To: end.AddDate(0, 0, -1).Format("2006-01-02"), TimeZone: p.TimeZone, start: start, end: end}
+}
+
+func (p Period) days() []string {
+	var out []string
+	for d := p.start; d.Before(p.end); d = d.AddDate(0, 0, 1) {
+		out = append(out, d.Format("2006-01-02"))
+	}
+	return out
+}
+
+// Overview computes a unit subtree's figures for a period and the one
+// before. The period's days are the unit's (its time zone) unless tz is
+// given.
+func (s *Service) Overview(ctx context.Context, p *access.Principal, unitKey, from, to, tz string) (Overview, error) {
+	u, err := s.org.Unit(ctx, p, unitKey)
+	if err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return Overview{}, errs.Field("unit", "unit %q not found", unitKey)
+		}
+		return Overview{}, err
+	}
+	if tz == "" {
+		tz = u.TimeZone
+	}
+	per, err := ParsePeriod(from, to, tz, s.now())
+	if err != nil {
+		return Overview{}, err
+	}
+	prev := per.previous()
+	o := Overview{Unit: u.Key, UnitName: u.Name, Period: per, Previous: prev, Days: per.days()}
+	if o.Audience, err = s.audience(ctx, u.Path, per, prev); err != nil {
+		return Overview{}, err
+	}
+	if o.Posts, err = compare(ctx, u.Path, per, prev, s.store.PublishedByPlatform); err != nil {
+		return Overview{}, err
+	}
+	if p.Can(access.ReadInbox, u.Path) {
+		if o.Inbound, err = compare(ctx, u.Path, per, prev, s.store.InboundByIntent); err != nil {
+			return Overview{}, err
+		}
+	}
+	if p.Can(access.ReadLeads, u.Path) {
+		if o.Leads, err = compare(ctx, u.Path, per, prev, s.store.LeadsByState); err != nil {
+			return Overview{}, err
+		}
+	}
+	return o, nil
+}
+
+func compare(ctx context.Context, path string, per, prev Period, q func(context.Context, string, time.Time, time.Time) (map[string]int, error)) ([]Count, error) {
+	cur, err := q(ctx, path, per.start, per.end)
+	if err != nil {
+		return nil, err
+	}
+	old, err := q(ctx, path, prev.start, prev.end)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	for k := range cur {
+		keys[k] = true
+	}
+	for k := range old {
+		keys[k] = true
+	}
+	out := []Count{}
+	for k := range keys {
+		out = append(out, Count{Key: k, Current: int64(cur[k]), Previous: int64(old[k])})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Current != out[j].Current {
+			return out[i].Current > out[j].Current
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out, nil
+}
+
+// audience builds each platform's daily series over the period (each
+// channel's last reading carried forward up to carryDays) and its growth
+// now and in the previous period.
+func (s *Service) audience(ctx context.Context, path string, per, prev Period) ([]PlatformAudience, error) {
+	first := prev.start.AddDate(0, 0, -carryDays).Format("2006-01-02")
+	pts, err := s.store.AudiencePoints(ctx, path, first, per.To)
+	if err != nil {
+		return nil, err
+	}
+	type chanSeries struct {
+		platform string
+		days     []string // ascending
+		values   []int64
+	}
+	chans := map[int64]*chanSeries{}
+	for _, pt := range pts {
+		c := chans[pt.ChannelID]
+		if c == nil {
+			c = &chanSeries{platform: pt.Platform}
+			chans[pt.ChannelID] = c
+		}
+		c.days = append(c.days, pt.Day)
+		c.values = append(c.values, pt.Followers)
+	}
+	// asOf is a channel's followers on day d: its last reading on or
+	// before d, if that is at most carryDays old.
+	asOf := func(c *chanSeries, d string) (int64, bool) {
+		i := sort.SearchStrings(c.days, d)
+		if i < len(c.days) && c.days[i] == d {
+			return c.values[i], true
+		}
+		if i == 0 {
+			return 0, false
+		}
+		last, _ := time.Parse("2006-01-02", c.days[i-1])
+		day, _ := time.Parse("2006-01-02", d)
+		if day.Sub(last) > carryDays*24*time.Hour {
+			return 0, false
+		}
+		return c.values[i-1], true
+	}
+	growth := func(c *chanSeries, p Period) (int64, bool) {
+		days := p.days()
+		a, ok1 := asOf(c, days[0])
+		b, ok2 := asOf(c, days[len(days)-1])
+		return b - a, ok1 && ok2
+	}
+	byPlatform := map[string]*PlatformAudience{}
+	days := per.days()
+	for _, c := range chans {
+		pa := byPlatform[c.platform]
+		if pa == nil {
+			pa = &PlatformAudience{Platform: c.platform, Series: make([]*int64, len(days))}
+			byPlatform[c.platform] = pa
+		}
+		for i, d := range days {
+			if v, ok := asOf(c, d); ok {
+				if pa.Series[i] == nil {
+					pa.Series[i] = new(int64)
+				}
+				*pa.Series[i] += v
+			}
+		}
+		if g, ok := growth(c, per); ok {
+			pa.Growth = add(pa.Growth, g)
+		}
+		if g, ok := growth(c, prev); ok {
+			pa.PreviousGrowth = add(pa.PreviousGrowth, g)
+		}
+	}
+	out := make([]PlatformAudience, 0, len(byPlatform))
+	for _, pa := range byPlatform {
+		pa.Start, pa.End = pa.Series[0], pa.Series[len(pa.Series)-1]
+		out = append(out, *pa)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Platform < out[j].Platform })
+	return out, nil
+}
+
+func add(p *int64, v int64) *int64 {
+	if p == nil {
+		return &v
+	}
+	n := *p + v
+	return &n
+}

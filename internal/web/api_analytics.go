@@ -1,0 +1,84 @@
+package web
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+
+	"github.com/vernetzen/vernetzen/internal/analytics"
+)
+
+// routesAnalytics registers the analytics API.
+func (s *Server) routesAnalytics() {
+	if s.Analytics == nil {
+		return
+	}
+	s.api("GET", "/api/v1/analytics/overview", s.apiOverview)
+}
+
+// apiOverview answers a unit subtree's overview as JSON, or as CSV with
+// format=csv (one row per figure: section, key, current, previous).
+func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	unit := q.Get("unit")
+	if unit == "" {
+		unit = s.defaultUnit(r)
+	}
+	o, err := s.Analytics.Overview(r.Context(), principalOf(r), unit, q.Get("from"), q.Get("to"), q.Get("tz"))
+	if err != nil {
+		return err
+	}
+	if q.Get("format") == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="overview-`+o.Unit+`-`+o.Period.From+`-`+o.Period.To+`.csv"`)
+		return writeOverviewCSV(csv.NewWriter(w), o)
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}
+
+// defaultUnit is the caller's first granted unit (the group for a group
+// admin), for pages and calls that name none.
+func (s *Server) defaultUnit(r *http.Request) string {
+	p := principalOf(r)
+	if p == nil || len(p.Grants) == 0 {
+		return ""
+	}
+	best := p.Grants[0]
+	for _, g := range p.Grants[1:] {
+		if len(g.UnitPath) < len(best.UnitPath) {
+			best = g
+		}
+	}
+	return best.Unit
+}
+
+func writeOverviewCSV(w *csv.Writer, o analytics.Overview) error {
+	w.Write([]string{"section", "key", "current", "previous", "period", "previous_period"})
+	per, prev := o.Period.From+".."+o.Period.To, o.Previous.From+".."+o.Previous.To
+	num := func(p *int64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatInt(*p, 10)
+	}
+	for _, a := range o.Audience {
+		w.Write([]string{"audience_growth", a.Platform, num(a.Growth), num(a.PreviousGrowth), per, prev})
+		w.Write([]string{"followers_end", a.Platform, num(a.End), "", per, prev})
+	}
+	for _, sec := range []struct {
+		name string
+		rows []analytics.Count
+	}{{"posts_published", o.Posts}, {"inbound_messages", o.Inbound}, {"leads_created", o.Leads}} {
+		for _, c := range sec.rows {
+			w.Write([]string{sec.name, c.Key, strconv.FormatInt(c.Current, 10), strconv.FormatInt(c.Previous, 10), per, prev})
+		}
+	}
+	for i, d := range o.Days {
+		for _, a := range o.Audience {
+			w.Write([]string{"followers_daily", a.Platform + " " + d, num(a.Series[i]), "", per, prev})
+		}
+	}
+	w.Flush()
+	return w.Error()
+}

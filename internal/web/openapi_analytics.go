@@ -1,0 +1,18 @@
+package web
+
+// analyticsOps documents the analytics API.
+var analyticsOps = []apiOp{
+	{"GET", "/api/v1/analytics/overview", "A unit subtree's audience growth by platform, posts published, inbound messages by intent and leads, for a period (default the last 28 days, in the unit's time zone) and the one before; format=csv for a download", "", "Overview", "", []string{"unit", "from", "to", "tz", "format"}},
+}
+
+// analyticsSchemas are the analytics API's schemas.
+var analyticsSchemas = map[string]any{
+	"Period": obj(map[string]any{"from": map[string]any{"type": "string", "format": "date"}, "to": map[string]any{"type": "string", "format": "date"},
+		"time_zone": str()}, "from", "to", "time_zone"),
+	"Count": obj(map[string]any{"key": str(), "current": num(), "previous": num()}, "key", "current", "previous"),
+	"PlatformAudience": obj(map[string]any{"platform": str(), "start": nullable(num()), "end": nullable(num()), "growth": nullable(num()),
+		"previous_growth": nullable(num()), "series": arr(nullable(num()))}, "platform", "series"),
+	"Overview": obj(map[string]any{"unit": str(), "unit_name": str(), "period": ref("Period"), "previous": ref("Period"),
+		"days": arr(str()), "audience": arr(ref("PlatformAudience")), "posts": arr(ref("Count")), "inbound": arr(ref("Count")),
+		"leads": arr(ref("Count"))}, "unit", "period", "previous", "days", "audience", "posts"),
+}
