@@ -153,3 +153,28 @@ func TestOverviewFigures(t *testing.T) {
 		t.Fatalf("csv: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+func TestUIAnalyticsPage(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	fb := e.channelOfUnit("mini", "facebook")
+	if err := e.org.AddAudience(ctx, access.SystemPrincipal(), fb.ID, []org.AudiencePoint{{Day: "2026-10-01", Followers: 500}, {Day: "2026-10-10", Followers: 540}}); err != nil {
+		t.Fatal(err)
+	}
+	e.user("mini@example.com", "mini", access.RoleManager)
+	b := e.browser()
+	b.login("mini@example.com")
+	code, body := b.get("/analytics?from=2026-10-01&to=2026-10-10")
+	if code != 200 || !strings.Contains(body, `id="audience-data"`) || !strings.Contains(body, "<td>Facebook</td><td>500</td><td>540</td><td>40</td>") ||
+		!strings.Contains(body, "uplot.min.js") || !strings.Contains(body, "format=csv") {
+		t.Fatalf("analytics page: %d\n%s", code, body)
+	}
+	// A unit out of scope is an error on the page, not someone else's numbers.
+	code, body = b.get("/analytics?unit=bmw")
+	if code != 400 || strings.Contains(body, `id="audience-data"`) {
+		t.Fatalf("out of scope: %d", code)
+	}
+	if code, _ := b.get("/analytics?from=yesterday"); code != 400 {
+		t.Fatalf("bad date: %d", code)
+	}
+}

@@ -94,8 +94,17 @@ var uiFuncs = template.FuncMap{
 		return t.UTC().Format("2 Jan 2006")
 	},
 	"followers": uiCount,
-	"join":      strings.Join,
-	"same":      strings.EqualFold,
+	// num shows an optional figure, "—" when there is none.
+	"num": func(p *int64) string {
+		if p == nil {
+			return "—"
+		}
+		return strconv.FormatInt(*p, 10)
+	},
+	// repeat indents a unit in a select by its depth.
+	"repeat": func(depth int) string { return strings.Repeat("\u00a0\u00a0", depth) },
+	"join":   strings.Join,
+	"same":   strings.EqualFold,
 	"displayURL": func(u string) string {
 		return strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "www.")
 	},
@@ -126,10 +135,10 @@ type uiPage struct {
 	User    *access.User
 	Admin   bool // may open the users and access page
 	// Which areas this hub serves, for the navigation.
-	HasPublish, HasInbox, HasLeads bool
-	CSRF                           string
-	Flash                          string
-	FlashKind                      string // "ok" or "error"
+	HasPublish, HasInbox, HasLeads, HasAnalytics bool
+	CSRF                                         string
+	Flash                                        string
+	FlashKind                                    string // "ok" or "error"
 	// Notices are the caller's unread notices (a channel needs
 	// reconnecting), for the layout's banner.
 	Notices []connection.Notice
@@ -138,7 +147,7 @@ type uiPage struct {
 // uiBase builds the common page data from the request's caller.
 func (s *Server) uiBase(r *http.Request, title, section string) uiPage {
 	pg := uiPage{Title: title, Section: section, CSRF: csrfOf(r),
-		HasPublish: s.Publish != nil, HasInbox: s.Inbox != nil, HasLeads: s.Leads != nil}
+		HasPublish: s.Publish != nil, HasInbox: s.Inbox != nil, HasLeads: s.Leads != nil, HasAnalytics: s.Analytics != nil}
 	if p := principalOf(r); p != nil {
 		u := p.User
 		pg.User = &u

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/analytics"
+	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/org"
+)
+
+// routesUIAnalytics registers the analytics pages.
+func (s *Server) routesUIAnalytics() {
+	if s.Analytics == nil {
+		return
+	}
+	s.uiPageRoute("GET /analytics", s.uiAnalytics)
+}
+
+type uiAnalyticsPage struct {
+	uiPage
+	Units    []org.Unit
+	Unit     string
+	From, To string
+	Error    string
+	O        analytics.Overview
+	// Chart is the audience series as JSON for the chart script; a
+	// non-executed script element carries it, which the CSP allows.
+	Chart template.JS
+	CSV   string
+}
+
+func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	q := r.URL.Query()
+	units, err := s.Org.Tree(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	d := uiAnalyticsPage{uiPage: s.uiBase(r, "Analytics", "analytics"), Units: units, Unit: q.Get("unit"), From: q.Get("from"), To: q.Get("to")}
+	if d.Unit == "" {
+		d.Unit = s.defaultUnit(r)
+	}
+	status := http.StatusOK
+	o, err := s.Analytics.Overview(r.Context(), p, d.Unit, d.From, d.To, "")
+	switch {
+	case err == nil:
+		d.O = o
+		d.From, d.To = o.Period.From, o.Period.To
+		chart := map[string]any{"days": o.Days, "series": o.Audience}
+		b, _ := json.Marshal(chart)
+		d.Chart = template.JS(b)
+		v := url.Values{"unit": {o.Unit}, "from": {o.Period.From}, "to": {o.Period.To}, "format": {"csv"}}
+		d.CSV = "/api/v1/analytics/overview?" + v.Encode()
+	case errs.Is(err, errs.Invalid):
+		d.Error, status = err.Error(), http.StatusBadRequest
+	default:
+		return err
+	}
+	s.uiRender(w, r, status, "analytics", d)
+	return nil
+}
