@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/analytics"
 	"github.com/vernetzen/vernetzen/internal/classify"
 	"github.com/vernetzen/vernetzen/internal/connection"
 	"github.com/vernetzen/vernetzen/internal/connector"
@@ -204,7 +205,8 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 		ln.Close()
 		return err
 	}
-	srv := web.New(web.Config{Org: a.org, Access: a.access, Connections: a.connections, Publish: a.publish, Inbox: a.inbox, Leads: a.leads, DB: a.store, Log: log,
+	srv := web.New(web.Config{Org: a.org, Access: a.access, Connections: a.connections, Publish: a.publish, Inbox: a.inbox, Leads: a.leads,
+		Analytics: analytics.NewService(a.store, a.org), DB: a.store, Log: log,
 		Version: versionString(), SecureCookies: secure, Extra: extra})
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	engine := string(a.store.Engine())
