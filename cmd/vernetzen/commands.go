@@ -168,10 +168,12 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	a.connections.Ingest = a.inbox
 	a.leads = leads.NewService(leads.Config{Store: a.store, Export: a.store, Box: a.box, Log: log})
 	a.publish.Log = log
+	collector := &analytics.Collector{Store: a.store, Accounts: a.connections, Log: log}
 	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Concurrency: 256, Register: func(w *river.Workers) {
 		a.connections.RegisterWorkers(w)
 		a.leads.RegisterWorkers(w)
 		a.publish.RegisterWorkers(w)
+		collector.RegisterWorkers(w)
 	}})
 	if err != nil {
 		ln.Close()
@@ -202,6 +204,10 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 		return err
 	}
 	if _, err := a.publish.ResumeDeliveries(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	if err := collector.Start(ctx, queue); err != nil {
 		ln.Close()
 		return err
 	}

@@ -7,6 +7,7 @@ package analytics
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -33,6 +34,8 @@ type Store interface {
 	PublishedByPlatform(ctx context.Context, unitPath string, from, to time.Time) (map[string]int, error)
 	InboundByIntent(ctx context.Context, unitPath string, from, to time.Time) (map[string]int, error)
 	LeadsByState(ctx context.Context, unitPath string, from, to time.Time) (map[string]int, error)
+	EngagementByPlatform(ctx context.Context, unitPath string, from, to time.Time) ([]Engagement, error)
+	TopPosts(ctx context.Context, unitPath string, from, to time.Time, n int) ([]TopPost, error)
 }
 
 // Service computes the figures.
@@ -86,9 +89,13 @@ type Overview struct {
 	Previous Period             `json:"previous"`
 	Days     []string           `json:"days"`
 	Audience []PlatformAudience `json:"audience"`
-	Posts    []Count            `json:"posts"`   // published deliveries by platform
-	Inbound  []Count            `json:"inbound"` // messages by intent (nil: the caller may not read the inbox)
-	Leads    []Count            `json:"leads"`   // leads created, by current state (nil: may not read leads)
+	Posts    []Count            `json:"posts"` // published deliveries by platform
+	// Engagement with the period's posts by platform, as last read, and
+	// the most engaging posts.
+	Engagement []Engagement `json:"engagement"`
+	TopPosts   []TopPost    `json:"top_posts"`
+	Inbound    []Count      `json:"inbound"` // messages by intent (nil: the caller may not read the inbox)
+	Leads      []Count      `json:"leads"`   // leads created, by current state (nil: may not read leads)
 }
 
 // ParsePeriod reads a period in a time zone; empty from/to default to the
@@ -160,6 +167,15 @@ func (s *Service) Overview(ctx context.Context, p *access.Principal, unitKey, fr
 	}
 	if o.Posts, err = compare(ctx, u.Path, per, prev, s.store.PublishedByPlatform); err != nil {
 		return Overview{}, err
+	}
+	if o.Engagement, err = s.engagement(ctx, u.Path, per, prev); err != nil {
+		return Overview{}, err
+	}
+	if o.TopPosts, err = s.store.TopPosts(ctx, u.Path, per.start, per.end, 5); err != nil {
+		return Overview{}, err
+	}
+	if o.TopPosts == nil {
+		o.TopPosts = []TopPost{}
 	}
 	if p.Can(access.ReadInbox, u.Path) {
 		if o.Inbound, err = compare(ctx, u.Path, per, prev, s.store.InboundByIntent); err != nil {
@@ -288,4 +304,74 @@ func add(p *int64, v int64) *int64 {
 	}
 	n := *p + v
 	return &n
+}
+
+// DueDelivery is a published delivery whose next engagement reading is due.
+type DueDelivery struct {
+	DeliveryID     int64
+	ChannelID      int64
+	PlatformPostID string
+	PublishedAt    time.Time
+	Step           int // readings taken so far
+}
+
+// PostMetrics is one reading of a delivery's engagement.
+type PostMetrics struct {
+	Likes, Shares, Replies int64
+	Impressions            int64 // -1: not reported
+}
+
+// Engagement is a platform's engagement with the posts published in a
+// period, as last read.
+type Engagement struct {
+	Platform    string `json:"platform"`
+	Posts       int64  `json:"posts"`        // published deliveries with a reading
+	Likes       int64  `json:"likes"`        // reactions
+	Shares      int64  `json:"shares"`       // reposts
+	Replies     int64  `json:"replies"`      // comments
+	Impressions int64  `json:"impressions"`  // where reported
+	Rate        string `json:"rate"`         // engagements per impression, where impressions are known
+	PerPost     string `json:"per_post"`     // engagements per post
+	Previous    int64  `json:"previous_sum"` // engagements in the period before
+}
+
+// TopPost is one of a period's most engaging deliveries.
+type TopPost struct {
+	PostID      int64     `json:"post"`
+	Channel     string    `json:"channel"`
+	Platform    string    `json:"platform"`
+	URL         string    `json:"url"`
+	Text        string    `json:"text"`
+	PublishedAt time.Time `json:"published_at"`
+	Engagements int64     `json:"engagements"`
+}
+
+// engagement sums the period's readings by platform, with rates, and the
+// previous period's total per platform for comparison.
+func (s *Service) engagement(ctx context.Context, path string, per, prev Period) ([]Engagement, error) {
+	cur, err := s.store.EngagementByPlatform(ctx, path, per.start, per.end)
+	if err != nil {
+		return nil, err
+	}
+	old, err := s.store.EngagementByPlatform(ctx, path, prev.start, prev.end)
+	if err != nil {
+		return nil, err
+	}
+	before := map[string]int64{}
+	for _, e := range old {
+		before[e.Platform] = e.Likes + e.Shares + e.Replies
+	}
+	out := []Engagement{}
+	for _, e := range cur {
+		total := e.Likes + e.Shares + e.Replies
+		if e.Impressions > 0 {
+			e.Rate = fmt.Sprintf("%.2f%%", 100*float64(total)/float64(e.Impressions))
+		}
+		if e.Posts > 0 {
+			e.PerPost = fmt.Sprintf("%.1f", float64(total)/float64(e.Posts))
+		}
+		e.Previous = before[e.Platform]
+		out = append(out, e)
+	}
+	return out, nil
 }

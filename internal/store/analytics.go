@@ -74,3 +74,114 @@ func (s *Store) LeadsByState(ctx context.Context, unitPath string, from, to time
 		WHERE u.path LIKE $1 ESCAPE '\' AND l.created_at >= $2 AND l.created_at < $3
 		GROUP BY l.state`, escapeLike(unitPath)+"%", ms(from), ms(to))
 }
+
+// metricSteps are the delays after publication at which a post's
+// engagement is read; a delivery with step readings taken waits for
+// metricSteps[step].
+var metricSteps = []time.Duration{time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 28 * 24 * time.Hour}
+
+// MetricSteps is how many readings a post gets.
+func MetricSteps() int { return len(metricSteps) }
+
+// DueMetrics lists published deliveries whose next engagement reading is
+// due at now, oldest due first.
+func (s *Store) DueMetrics(ctx context.Context, now time.Time, limit int) ([]analytics.DueDelivery, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.channel_id, d.platform_post_id, d.published_at, COALESCE(pm.step, 0)
+		FROM deliveries d LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
+		WHERE d.status = 'published' AND d.platform_post_id <> '' AND d.published_at IS NOT NULL
+		AND COALESCE(pm.step, 0) < CAST($1 AS INTEGER)
+		AND d.published_at + CASE COALESCE(pm.step, 0) WHEN 0 THEN CAST($2 AS BIGINT) WHEN 1 THEN CAST($3 AS BIGINT) WHEN 2 THEN CAST($4 AS BIGINT)
+			WHEN 3 THEN CAST($5 AS BIGINT) ELSE CAST($6 AS BIGINT) END <= $7
+		ORDER BY d.published_at LIMIT $8`,
+		len(metricSteps), metricSteps[0].Milliseconds(), metricSteps[1].Milliseconds(), metricSteps[2].Milliseconds(),
+		metricSteps[3].Milliseconds(), metricSteps[4].Milliseconds(), ms(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due metrics: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.DueDelivery
+	for rows.Next() {
+		var d analytics.DueDelivery
+		var at int64
+		if err := rows.Scan(&d.DeliveryID, &d.ChannelID, &d.PlatformPostID, &at, &d.Step); err != nil {
+			return nil, fmt.Errorf("store: due metrics: %w", err)
+		}
+		d.PublishedAt = fromMS(at)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// SavePostMetrics records a reading of a delivery's engagement as its
+// step-th.
+func (s *Store) SavePostMetrics(ctx context.Context, deliveryID int64, step int, m analytics.PostMetrics, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO post_metrics (delivery_id, step, polled_at, likes, shares, replies, impressions)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (delivery_id) DO UPDATE SET step = excluded.step, polled_at = excluded.polled_at, likes = excluded.likes,
+			shares = excluded.shares, replies = excluded.replies, impressions = excluded.impressions`,
+		deliveryID, step, ms(at), m.Likes, m.Shares, m.Replies, m.Impressions)
+	if err != nil {
+		return fmt.Errorf("store: save metrics of delivery %d: %w", deliveryID, err)
+	}
+	return nil
+}
+
+// EngagementByPlatform sums the latest readings of a subtree's deliveries
+// published in [from, to).
+func (s *Store) EngagementByPlatform(ctx context.Context, unitPath string, from, to time.Time) ([]analytics.Engagement, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT c.platform, COUNT(*), SUM(pm.likes), SUM(pm.shares), SUM(pm.replies),
+		SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END)
+		FROM post_metrics pm JOIN deliveries d ON d.id = pm.delivery_id JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id
+		WHERE u.path LIKE $1 ESCAPE '\' AND d.published_at >= $2 AND d.published_at < $3
+		GROUP BY c.platform ORDER BY c.platform`, escapeLike(unitPath)+"%", ms(from), ms(to))
+	if err != nil {
+		return nil, fmt.Errorf("store: engagement: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.Engagement
+	for rows.Next() {
+		var e analytics.Engagement
+		if err := rows.Scan(&e.Platform, &e.Posts, &e.Likes, &e.Shares, &e.Replies, &e.Impressions); err != nil {
+			return nil, fmt.Errorf("store: engagement: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// TopPosts lists a subtree's most engaging deliveries published in
+// [from, to).
+func (s *Store) TopPosts(ctx context.Context, unitPath string, from, to time.Time, n int) ([]analytics.TopPost, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT d.post_id, c.name, c.platform, d.url, p.text, d.published_at, pm.likes + pm.shares + pm.replies AS eng
+		FROM post_metrics pm JOIN deliveries d ON d.id = pm.delivery_id JOIN posts p ON p.id = d.post_id
+		JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id
+		WHERE u.path LIKE $1 ESCAPE '\' AND d.published_at >= $2 AND d.published_at < $3
+		ORDER BY eng DESC, d.published_at DESC LIMIT $4`, escapeLike(unitPath)+"%", ms(from), ms(to), n)
+	if err != nil {
+		return nil, fmt.Errorf("store: top posts: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.TopPost
+	for rows.Next() {
+		var t analytics.TopPost
+		var at int64
+		if err := rows.Scan(&t.PostID, &t.Channel, &t.Platform, &t.URL, &t.Text, &at, &t.Engagements); err != nil {
+			return nil, fmt.Errorf("store: top posts: %w", err)
+		}
+		t.PublishedAt = fromMS(at)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// AdvancePostMetrics moves a delivery's readings to the given step,
+// keeping its last reading (zeros when there was none).
+func (s *Store) AdvancePostMetrics(ctx context.Context, deliveryID int64, step int, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO post_metrics (delivery_id, step, polled_at) VALUES ($1, $2, $3)
+		ON CONFLICT (delivery_id) DO UPDATE SET step = excluded.step, polled_at = excluded.polled_at`, deliveryID, step, ms(at))
+	if err != nil {
+		return fmt.Errorf("store: advance metrics of delivery %d: %w", deliveryID, err)
+	}
+	return nil
+}
+var _ analytics.CollectStore = (*Store)(nil)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
 	"github.com/vernetzen/vernetzen/internal/analytics"
@@ -176,5 +177,56 @@ func TestUIAnalyticsPage(t *testing.T) {
 	}
 	if code, _ := b.get("/analytics?from=yesterday"); code != 400 {
 		t.Fatalf("bad date: %d", code)
+	}
+}
+
+// Published posts' engagement is read on the decaying schedule and shows
+// in the overview: nothing before the first hour, one reading after it,
+// the next only after six hours.
+func TestPostMetricsCollectedAndShown(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	id := e.channelByHandle("simulator", "bmw_uk")
+	e.connectSim(id, "bmw_uk")
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	if code := e.do(adm, "POST", "/api/v1/posts", map[string]any{"text": "Track day at Silverstone", "channels": []int64{id}}, &created); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	var post struct {
+		Deliveries []struct {
+			ID int64 `json:"id"`
+		} `json:"deliveries"`
+	}
+	e.do(adm, "GET", fmt.Sprintf("/api/v1/posts/%d", created.ID), nil, &post)
+	if _, err := e.publish.DeliverOnce(ctx, post.Deliveries[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	c := &analytics.Collector{Store: e.store, Accounts: e.conn, Now: func() time.Time { return now }}
+	if n, err := c.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep before the first hour: %d %v", n, err)
+	}
+	// The simulated network lets the post gather reactions meanwhile.
+	e.clock.Add(3 * time.Hour)
+	e.sim.Advance()
+	now = now.Add(2 * time.Hour)
+	if n, err := c.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep after an hour: %d %v", n, err)
+	}
+	if n, _ := c.Sweep(ctx); n != 0 {
+		t.Fatalf("read again before six hours: %d", n)
+	}
+	var o analytics.Overview
+	if code := e.do(adm, "GET", "/api/v1/analytics/overview?unit=bmw-uk&tz=UTC", nil, &o); code != 200 {
+		t.Fatalf("overview: %d", code)
+	}
+	if len(o.Engagement) != 1 || o.Engagement[0].Platform != "simulator" || o.Engagement[0].Posts != 1 || o.Engagement[0].PerPost == "" {
+		t.Fatalf("engagement: %+v", o.Engagement)
+	}
+	if len(o.TopPosts) != 1 || o.TopPosts[0].PostID != created.ID || o.TopPosts[0].Text != "Track day at Silverstone" {
+		t.Fatalf("top posts: %+v", o.TopPosts)
 	}
 }

@@ -12,7 +12,11 @@ var analyticsSchemas = map[string]any{
 	"Count": obj(map[string]any{"key": str(), "current": num(), "previous": num()}, "key", "current", "previous"),
 	"PlatformAudience": obj(map[string]any{"platform": str(), "start": nullable(num()), "end": nullable(num()), "growth": nullable(num()),
 		"previous_growth": nullable(num()), "series": arr(nullable(num()))}, "platform", "series"),
-	"Overview": obj(map[string]any{"unit": str(), "unit_name": str(), "period": ref("Period"), "previous": ref("Period"),
+	"Engagement": obj(map[string]any{"platform": str(), "posts": num(), "likes": num(), "shares": num(), "replies": num(),
+		"impressions": num(), "rate": str(), "per_post": str(), "previous_sum": num()}, "platform", "posts"),
+	"TopPost": obj(map[string]any{"post": num(), "channel": str(), "platform": str(), "url": str(), "text": str(),
+		"published_at": str(), "engagements": num()}, "post", "engagements"),
+	"Overview": obj(map[string]any{"engagement": arr(ref("Engagement")), "top_posts": arr(ref("TopPost")), "unit": str(), "unit_name": str(), "period": ref("Period"), "previous": ref("Period"),
 		"days": arr(str()), "audience": arr(ref("PlatformAudience")), "posts": arr(ref("Count")), "inbound": arr(ref("Count")),
 		"leads": arr(ref("Count"))}, "unit", "period", "previous", "days", "audience", "posts"),
 }
