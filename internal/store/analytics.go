@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -184,4 +185,34 @@ func (s *Store) AdvancePostMetrics(ctx context.Context, deliveryID int64, step i
 	}
 	return nil
 }
+
 var _ analytics.CollectStore = (*Store)(nil)
+
+// FunnelLeads lists the leads routed into a subtree and created in
+// [from, to), with their unit, state and first contact.
+func (s *Store) FunnelLeads(ctx context.Context, unitPath string, from, to time.Time) ([]analytics.FunnelLead, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT u.key, u.name, u.kind, u.path, l.state, l.created_at, l.contacted_at
+		FROM leads l JOIN units u ON u.id = l.unit_id
+		WHERE u.path LIKE $1 ESCAPE '\' AND l.created_at >= $2 AND l.created_at < $3
+		ORDER BY u.path`, escapeLike(unitPath)+"%", ms(from), ms(to))
+	if err != nil {
+		return nil, fmt.Errorf("store: funnel leads: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.FunnelLead
+	for rows.Next() {
+		var l analytics.FunnelLead
+		var created int64
+		var contacted sql.NullInt64
+		if err := rows.Scan(&l.Unit, &l.UnitName, &l.Kind, &l.UnitPath, &l.State, &created, &contacted); err != nil {
+			return nil, fmt.Errorf("store: funnel leads: %w", err)
+		}
+		l.CreatedAt = fromMS(created)
+		if contacted.Valid {
+			t := fromMS(contacted.Int64)
+			l.ContactedAt = &t
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

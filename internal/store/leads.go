@@ -254,7 +254,10 @@ func (s *Store) LeadByID(ctx context.Context, id int64) (leads.Lead, string, err
 
 // SetLeadState records a lead's state and outcome.
 func (s *Store) SetLeadState(ctx context.Context, id int64, state leads.State, outcome string) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE leads SET state = $1, outcome = $2, updated_at = $3 WHERE id = $4`, string(state), outcome, ms(s.now()), id)
+	// The first move out of "new" is the first contact; it is kept.
+	_, err := s.w.ExecContext(ctx, `UPDATE leads SET state = $1, outcome = $2, updated_at = $3,
+		contacted_at = CASE WHEN contacted_at IS NULL AND $1 <> 'new' THEN $3 ELSE contacted_at END WHERE id = $4`,
+		string(state), outcome, ms(s.now()), id)
 	if err != nil {
 		return fmt.Errorf("store: set lead state: %w", err)
 	}

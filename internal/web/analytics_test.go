@@ -230,3 +230,73 @@ func TestPostMetricsCollectedAndShown(t *testing.T) {
 		t.Fatalf("top posts: %+v", o.TopPosts)
 	}
 }
+
+func TestLeadFunnel(t *testing.T) {
+	e := newTestEnv(t)
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	de, uk := e.channelOf("bmw-de"), e.channelOf("bmw-uk")
+	var res ingestAnswer
+	if code := e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{
+		msgIn(de, "f1", "p1", "Was kostet ein X5 im Leasing? Ich möchte bestellen."),
+		msgIn(de, "f2", "p2", "Ich möchte einen iX3 probefahren, welcher Händler?"),
+		msgIn(uk, "f3", "p3", "How much would leasing a new X3 cost? I'd like a test drive."),
+	}}, &res); code != 202 || res.Accepted != 3 {
+		t.Fatalf("ingest: %d %+v", code, res)
+	}
+	var ls struct {
+		Items []struct {
+			ID   int64  `json:"id"`
+			Unit string `json:"unit"`
+		} `json:"items"`
+	}
+	e.do(adm, "GET", "/api/v1/leads", nil, &ls)
+	if len(ls.Items) != 3 {
+		t.Fatalf("leads: %+v", ls.Items)
+	}
+	// Work the German leads: one contacted, one won.
+	n := 0
+	for _, l := range ls.Items {
+		if l.Unit != "bmw-de" {
+			continue
+		}
+		state := map[int]string{0: "contacted", 1: "won"}[n]
+		body := map[string]string{"state": state}
+		if state == "won" {
+			body["outcome"] = "ordered an iX3"
+		}
+		if code := e.do(adm, "PATCH", fmt.Sprintf("/api/v1/leads/%d", l.ID), body, nil); code != 200 {
+			t.Fatalf("set %s: %d", state, code)
+		}
+		n++
+	}
+	var f analytics.Funnel
+	if code := e.do(adm, "GET", "/api/v1/analytics/funnel?unit=bmw", nil, &f); code != 200 {
+		t.Fatalf("funnel: %d", code)
+	}
+	rows := map[string]analytics.FunnelRow{}
+	for _, r := range f.Rows {
+		rows[r.Unit] = r
+	}
+	if d := rows["bmw-de"]; d.Leads != 2 || d.Contacted != 1 || d.Won != 1 || d.ReachedContact != 2 || d.ReachedQualified != 1 || d.MedianContact == "" {
+		t.Fatalf("bmw-de: %+v", d)
+	}
+	if u := rows["bmw-uk"]; u.Leads != 1 || u.New != 1 || u.ReachedContact != 0 || u.MedianContact != "" {
+		t.Fatalf("bmw-uk: %+v", u)
+	}
+	if f.Total.Leads != 3 || f.Total.Won != 1 {
+		t.Fatalf("total: %+v", f.Total)
+	}
+	// Sales of the UK market see only the UK; a viewer may not read leads.
+	sales := e.user("sales@example.com", "bmw-uk", access.RoleSales)
+	var fu analytics.Funnel
+	if code := e.do(sales, "GET", "/api/v1/analytics/funnel?unit=bmw-uk", nil, &fu); code != 200 || fu.Total.Leads != 1 {
+		t.Fatalf("sales funnel: %d %+v", code, fu.Total)
+	}
+	if code := e.do(sales, "GET", "/api/v1/analytics/funnel?unit=bmw-de", nil, nil); code != 400 {
+		t.Fatalf("sales of the UK reading Germany: %d", code)
+	}
+	viewer := e.user("viewer@example.com", "bmw", access.RoleViewer)
+	if code := e.do(viewer, "GET", "/api/v1/analytics/funnel?unit=bmw", nil, nil); code != 403 {
+		t.Fatalf("viewer: %d", code)
+	}
+}

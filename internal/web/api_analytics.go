@@ -14,6 +14,7 @@ func (s *Server) routesAnalytics() {
 		return
 	}
 	s.api("GET", "/api/v1/analytics/overview", s.apiOverview)
+	s.api("GET", "/api/v1/analytics/funnel", s.apiFunnel)
 }
 
 // apiOverview answers a unit subtree's overview as JSON, or as CSV with
@@ -81,4 +82,33 @@ func writeOverviewCSV(w *csv.Writer, o analytics.Overview) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// apiFunnel answers a unit subtree's lead funnel per market and dealer, as
+// JSON or, with format=csv, one row per unit.
+func (s *Server) apiFunnel(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	unit := q.Get("unit")
+	if unit == "" {
+		unit = s.defaultUnit(r)
+	}
+	f, err := s.Analytics.Funnel(r.Context(), principalOf(r), unit, q.Get("from"), q.Get("to"), q.Get("tz"))
+	if err != nil {
+		return err
+	}
+	if q.Get("format") != "csv" {
+		writeJSON(w, http.StatusOK, f)
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="funnel-`+f.Unit+`-`+f.Period.From+`-`+f.Period.To+`.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"unit", "unit_name", "kind", "leads", "new", "contacted", "qualified", "won", "lost", "reached_contact", "reached_qualified", "median_time_to_first_contact"})
+	for _, row := range append(f.Rows, f.Total) {
+		it := strconv.Itoa
+		cw.Write([]string{row.Unit, row.UnitName, row.Kind, it(row.Leads), it(row.New), it(row.Contacted), it(row.Qualified), it(row.Won), it(row.Lost),
+			it(row.ReachedContact), it(row.ReachedQualified), row.MedianContact})
+	}
+	cw.Flush()
+	return cw.Error()
 }

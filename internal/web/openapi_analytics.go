@@ -2,6 +2,7 @@ package web
 
 // analyticsOps documents the analytics API.
 var analyticsOps = []apiOp{
+	{"GET", "/api/v1/analytics/funnel", "The lead funnel of a unit subtree per market and dealer (leads created in the period, how far they got, median time to first contact); format=csv for a download", "", "Funnel", "", []string{"unit", "from", "to", "tz", "format"}},
 	{"GET", "/api/v1/analytics/overview", "A unit subtree's audience growth by platform, posts published, inbound messages by intent and leads, for a period (default the last 28 days, in the unit's time zone) and the one before; format=csv for a download", "", "Overview", "", []string{"unit", "from", "to", "tz", "format"}},
 }
 
@@ -16,6 +17,10 @@ var analyticsSchemas = map[string]any{
 		"impressions": num(), "rate": str(), "per_post": str(), "previous_sum": num()}, "platform", "posts"),
 	"TopPost": obj(map[string]any{"post": num(), "channel": str(), "platform": str(), "url": str(), "text": str(),
 		"published_at": str(), "engagements": num()}, "post", "engagements"),
+	"FunnelRow": obj(map[string]any{"unit": str(), "unit_name": str(), "kind": str(), "leads": num(), "new": num(), "contacted": num(),
+		"qualified": num(), "won": num(), "lost": num(), "reached_contact": num(), "reached_qualified": num(),
+		"median_time_to_first_contact": str()}, "unit", "leads"),
+	"Funnel": obj(map[string]any{"unit": str(), "period": ref("Period"), "rows": arr(ref("FunnelRow")), "total": ref("FunnelRow")}, "unit", "period", "rows", "total"),
 	"Overview": obj(map[string]any{"engagement": arr(ref("Engagement")), "top_posts": arr(ref("TopPost")), "unit": str(), "unit_name": str(), "period": ref("Period"), "previous": ref("Period"),
 		"days": arr(str()), "audience": arr(ref("PlatformAudience")), "posts": arr(ref("Count")), "inbound": arr(ref("Count")),
 		"leads": arr(ref("Count"))}, "unit", "period", "previous", "days", "audience", "posts"),
