@@ -31,6 +31,8 @@ type uiAnalyticsPage struct {
 	// non-executed script element carries it, which the CSP allows.
 	Chart template.JS
 	CSV   string
+	// Funnel is the lead funnel, when the caller may read leads.
+	Funnel *analytics.Funnel
 }
 
 func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -54,6 +56,11 @@ func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.P
 		d.Chart = template.JS(b)
 		v := url.Values{"unit": {o.Unit}, "from": {o.Period.From}, "to": {o.Period.To}, "format": {"csv"}}
 		d.CSV = "/api/v1/analytics/overview?" + v.Encode()
+		if p.Can(access.ReadLeads, s.unitPath(r, o.Unit)) {
+			if f, err := s.Analytics.Funnel(r.Context(), p, o.Unit, o.Period.From, o.Period.To, o.Period.TimeZone); err == nil {
+				d.Funnel = &f
+			}
+		}
 	case errs.Is(err, errs.Invalid):
 		d.Error, status = err.Error(), http.StatusBadRequest
 	default:
@@ -61,4 +68,13 @@ func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.P
 	}
 	s.uiRender(w, r, status, "analytics", d)
 	return nil
+}
+
+// unitPath is a unit's path for a permission check ("" when unknown).
+func (s *Server) unitPath(r *http.Request, key string) string {
+	u, err := s.Org.Unit(r.Context(), principalOf(r), key)
+	if err != nil {
+		return ""
+	}
+	return u.Path
 }
