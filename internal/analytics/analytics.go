@@ -210,13 +210,18 @@ func compare(ctx context.Context, path string, per, prev Period, q func(context.
 	for k := range keys {
 		out = append(out, Count{Key: k, Current: int64(cur[k]), Previous: int64(old[k])})
 	}
+	sortCounts(out)
+	return out, nil
+}
+
+// sortCounts orders counts largest first, then by key.
+func sortCounts(out []Count) {
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Current != out[j].Current {
 			return out[i].Current > out[j].Current
 		}
 		return out[i].Key < out[j].Key
 	})
-	return out, nil
 }
 
 // audience builds each platform's daily series over the period (each

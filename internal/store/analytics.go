@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/analytics"
+	"github.com/vernetzen/vernetzen/internal/errs"
 )
 
 var _ analytics.Store = (*Store)(nil)
@@ -215,4 +216,96 @@ func (s *Store) FunnelLeads(ctx context.Context, unitPath string, from, to time.
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+var _ analytics.CampaignStore = (*Store)(nil)
+
+// campaignPosts is the set of a campaign's posts: those in it and those
+// that took them up.
+const campaignPosts = `(SELECT id FROM posts WHERE campaign_id = $1 OR origin_post_id IN (SELECT id FROM posts WHERE campaign_id = $1))`
+
+// CampaignInfo returns a campaign's name and unit.
+func (s *Store) CampaignInfo(ctx context.Context, id int64) (analytics.CampaignInfo, error) {
+	var c analytics.CampaignInfo
+	err := s.r.QueryRowContext(ctx, `SELECT c.id, c.name, u.key, u.path FROM campaigns c JOIN units u ON u.id = c.unit_id WHERE c.id = $1`, id).
+		Scan(&c.ID, &c.Name, &c.UnitKey, &c.UnitPath)
+	if isNoRows(err) {
+		return c, errs.E(errs.NotFound, "campaign %d not found", id)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: campaign %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// CampaignReach sums a campaign's published deliveries and their latest
+// engagement readings by platform, or by the channel's unit.
+func (s *Store) CampaignReach(ctx context.Context, id int64, byUnit bool) ([]analytics.Reach, error) {
+	key, name := "c.platform", "''"
+	if byUnit {
+		key, name = "u.key", "u.name"
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+key+`, `+name+`, COUNT(*), COALESCE(SUM(pm.likes), 0), COALESCE(SUM(pm.shares), 0),
+		COALESCE(SUM(pm.replies), 0), COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
+		FROM deliveries d JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id
+		LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
+		WHERE d.status = 'published' AND d.post_id IN `+campaignPosts+`
+		GROUP BY `+key+`, `+name+` ORDER BY COUNT(*) DESC, `+key, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: campaign reach: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.Reach
+	for rows.Next() {
+		var r analytics.Reach
+		if err := rows.Scan(&r.Key, &r.Name, &r.Posts, &r.Likes, &r.Shares, &r.Replies, &r.Impressions); err != nil {
+			return nil, fmt.Errorf("store: campaign reach: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// CampaignTakeUp lists the posts that took up the campaign's offered
+// posts, with their unit and first publication.
+func (s *Store) CampaignTakeUp(ctx context.Context, id int64) ([]analytics.TakeUp, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT u.key, u.name, p.id, MIN(d.published_at)
+		FROM posts p JOIN units u ON u.id = p.unit_id
+		LEFT JOIN deliveries d ON d.post_id = p.id AND d.status = 'published'
+		WHERE p.origin_post_id IN (SELECT id FROM posts WHERE campaign_id = $1)
+		GROUP BY u.key, u.name, p.id ORDER BY u.key, p.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: campaign take-up: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.TakeUp
+	for rows.Next() {
+		var t analytics.TakeUp
+		var at sql.NullInt64
+		if err := rows.Scan(&t.Unit, &t.UnitName, &t.PostID, &at); err != nil {
+			return nil, fmt.Errorf("store: campaign take-up: %w", err)
+		}
+		t.PublishedAt = fromNullMS(at)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// campaignReplyJoin and campaignReplyWhere select the messages that
+// answer a campaign's published posts on their channel.
+const (
+	campaignReplyJoin  = ` FROM messages m JOIN deliveries d ON d.channel_id = m.channel_id AND d.platform_post_id = m.in_reply_to`
+	campaignReplyWhere = ` WHERE d.platform_post_id <> '' AND d.post_id IN ` + campaignPosts
+)
+
+// CampaignInbound counts the messages answering the campaign's posts, by
+// intent.
+func (s *Store) CampaignInbound(ctx context.Context, id int64) (map[string]int, error) {
+	return s.countBy(ctx, "campaign inbound", `SELECT m.intent, COUNT(*)`+campaignReplyJoin+campaignReplyWhere+` GROUP BY m.intent`, id)
+}
+
+// CampaignLeads counts the leads those messages made or fed, by state.
+func (s *Store) CampaignLeads(ctx context.Context, id int64) (map[string]int, error) {
+	return s.countBy(ctx, "campaign leads", `SELECT l.state, COUNT(DISTINCT l.id)`+campaignReplyJoin+
+		` JOIN leads l ON l.id = m.lead_id`+campaignReplyWhere+` GROUP BY l.state`, id)
 }

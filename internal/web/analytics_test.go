@@ -300,3 +300,95 @@ func TestLeadFunnel(t *testing.T) {
 		t.Fatalf("viewer: %d", code)
 	}
 }
+
+func TestCampaignReport(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	dealer := e.user("dealer@example.com", "bmw-muenchen-nord", access.RoleEditor)
+	var camp struct {
+		ID int64 `json:"id"`
+	}
+	if code := e.do(adm, "POST", "/api/v1/campaigns", map[string]any{"unit": "bmw", "name": "X5 launch", "topic": "X5"}, &camp); code != 201 {
+		t.Fatalf("campaign: %d", code)
+	}
+	bc, err := e.org.CreateChannel(ctx, access.SystemPrincipal(), org.ChannelInput{Unit: "bmw", Platform: "simulator", Handle: "bmw_brand"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.connectSim(bc.ID, "bmw_brand")
+	dc := e.channelByHandle("simulator", "bmw_muenchen_nord")
+	e.connectSim(dc, "bmw_muenchen_nord")
+	var p struct {
+		ID         int64 `json:"id"`
+		Deliveries []struct {
+			ID             int64  `json:"id"`
+			PlatformPostID string `json:"platform_post_id"`
+		} `json:"deliveries"`
+	}
+	if code := e.do(adm, "POST", "/api/v1/posts", map[string]any{"text": "The new BMW X5.", "channels": []int64{bc.ID}, "campaign": camp.ID}, &p); code != 201 {
+		t.Fatalf("post: %d", code)
+	}
+	e.do(adm, "GET", fmt.Sprintf("/api/v1/posts/%d", p.ID), nil, &p)
+	if _, err := e.publish.DeliverOnce(ctx, p.Deliveries[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	e.do(adm, "GET", fmt.Sprintf("/api/v1/posts/%d", p.ID), nil, &p)
+	var offers struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	if code := e.do(adm, "POST", fmt.Sprintf("/api/v1/posts/%d/offers", p.ID), map[string]any{"units": []string{"bmw-de"}}, &offers); code != 201 {
+		t.Fatalf("offer: %d", code)
+	}
+	var taken struct {
+		ID         int64 `json:"id"`
+		Deliveries []struct {
+			ID int64 `json:"id"`
+		} `json:"deliveries"`
+	}
+	if code := e.do(dealer, "POST", fmt.Sprintf("/api/v1/offers/%d/take", offers.Items[0].ID), map[string]any{"text": "Der neue X5 – bei uns in München.", "channels": []int64{dc}}, &taken); code != 201 {
+		t.Fatalf("take up: %d", code)
+	}
+	if _, err := e.publish.DeliverOnce(ctx, taken.Deliveries[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	// Someone answers the brand's post wanting to buy; someone else posts
+	// on the channel about something else.
+	reply := msgIn(bc.ID, "r1", "buyer", "What would leasing the new X5 cost? I'd like to order one.")
+	reply["in_reply_to"] = p.Deliveries[0].PlatformPostID
+	other := msgIn(bc.ID, "r2", "fan", "Great video!")
+	var res ingestAnswer
+	if code := e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{reply, other}}, &res); code != 202 {
+		t.Fatalf("ingest: %d", code)
+	}
+	var rep analytics.CampaignReport
+	if code := e.do(adm, "GET", fmt.Sprintf("/api/v1/analytics/campaigns/%d", camp.ID), nil, &rep); code != 200 {
+		t.Fatalf("report: %d", code)
+	}
+	if len(rep.ByPlatform) != 1 || rep.ByPlatform[0].Key != "simulator" || rep.ByPlatform[0].Posts != 2 {
+		t.Fatalf("by platform: %+v", rep.ByPlatform)
+	}
+	units := map[string]int64{}
+	for _, r := range rep.ByUnit {
+		units[r.Key] = r.Posts
+	}
+	if len(units) != 2 || units["bmw"] != 1 || units["bmw-muenchen-nord"] != 1 {
+		t.Fatalf("by unit: %+v", rep.ByUnit)
+	}
+	if len(rep.TakenUp) != 1 || rep.TakenUp[0].Unit != "bmw-muenchen-nord" || rep.TakenUp[0].PublishedAt == nil {
+		t.Fatalf("taken up: %+v", rep.TakenUp)
+	}
+	if len(rep.Inbound) != 1 || rep.Inbound[0].Key != "purchase" || rep.Inbound[0].Current != 1 {
+		t.Fatalf("inbound: %+v", rep.Inbound)
+	}
+	if len(rep.Leads) != 1 || rep.Leads[0].Key != "new" || rep.Leads[0].Current != 1 {
+		t.Fatalf("leads: %+v", rep.Leads)
+	}
+	// A MINI manager can't see BMW's campaign.
+	mini := e.user("mini@example.com", "mini", access.RoleManager)
+	if code := e.do(mini, "GET", fmt.Sprintf("/api/v1/analytics/campaigns/%d", camp.ID), nil, nil); code != 404 {
+		t.Fatalf("out of scope: %d", code)
+	}
+}

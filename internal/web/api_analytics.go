@@ -15,6 +15,7 @@ func (s *Server) routesAnalytics() {
 	}
 	s.api("GET", "/api/v1/analytics/overview", s.apiOverview)
 	s.api("GET", "/api/v1/analytics/funnel", s.apiFunnel)
+	s.api("GET", "/api/v1/analytics/campaigns/{id}", s.apiCampaignReport)
 }
 
 // apiOverview answers a unit subtree's overview as JSON, or as CSV with
@@ -111,4 +112,20 @@ func (s *Server) apiFunnel(w http.ResponseWriter, r *http.Request) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// apiCampaignReport answers a campaign's reach by platform and unit, the
+// markets and dealers that took it up, and the messages and leads it
+// brought.
+func (s *Server) apiCampaignReport(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	rep, err := s.Analytics.Campaign(r.Context(), principalOf(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
 }

@@ -2,6 +2,7 @@ package web
 
 // analyticsOps documents the analytics API.
 var analyticsOps = []apiOp{
+	{"GET", "/api/v1/analytics/campaigns/{id}", "A campaign's reach and engagement by platform and unit (its posts and the posts that took them up), the markets and dealers that took it up, the messages answering its posts by intent and the leads they made", "", "CampaignReport", "", nil},
 	{"GET", "/api/v1/analytics/funnel", "The lead funnel of a unit subtree per market and dealer (leads created in the period, how far they got, median time to first contact); format=csv for a download", "", "Funnel", "", []string{"unit", "from", "to", "tz", "format"}},
 	{"GET", "/api/v1/analytics/overview", "A unit subtree's audience growth by platform, posts published, inbound messages by intent and leads, for a period (default the last 28 days, in the unit's time zone) and the one before; format=csv for a download", "", "Overview", "", []string{"unit", "from", "to", "tz", "format"}},
 }
@@ -21,6 +22,12 @@ var analyticsSchemas = map[string]any{
 		"qualified": num(), "won": num(), "lost": num(), "reached_contact": num(), "reached_qualified": num(),
 		"median_time_to_first_contact": str()}, "unit", "leads"),
 	"Funnel": obj(map[string]any{"unit": str(), "period": ref("Period"), "rows": arr(ref("FunnelRow")), "total": ref("FunnelRow")}, "unit", "period", "rows", "total"),
+	"Reach": obj(map[string]any{"key": str(), "name": str(), "posts": num(), "likes": num(), "shares": num(), "replies": num(),
+		"impressions": num()}, "key", "posts"),
+	"TakeUp": obj(map[string]any{"unit": str(), "unit_name": str(), "post": num(), "published_at": nullable(str())}, "unit", "post"),
+	"CampaignReport": obj(map[string]any{"campaign": num(), "name": str(), "unit": str(), "by_platform": arr(ref("Reach")),
+		"by_unit": arr(ref("Reach")), "taken_up": arr(ref("TakeUp")), "inbound": arr(ref("Count")), "leads": arr(ref("Count"))},
+		"campaign", "name", "by_platform", "by_unit", "taken_up"),
 	"Overview": obj(map[string]any{"engagement": arr(ref("Engagement")), "top_posts": arr(ref("TopPost")), "unit": str(), "unit_name": str(), "period": ref("Period"), "previous": ref("Period"),
 		"days": arr(str()), "audience": arr(ref("PlatformAudience")), "posts": arr(ref("Count")), "inbound": arr(ref("Count")),
 		"leads": arr(ref("Count"))}, "unit", "period", "previous", "days", "audience", "posts"),
