@@ -78,6 +78,9 @@ func (s *Service) Campaign(ctx context.Context, p *access.Principal, id int64) (
 	if r.ByPlatform, err = cs.CampaignReach(ctx, id, false); err != nil {
 		return CampaignReport{}, err
 	}
+	for i := range r.ByPlatform {
+		r.ByPlatform[i].Name = ""
+	}
 	if r.ByUnit, err = cs.CampaignReach(ctx, id, true); err != nil {
 		return CampaignReport{}, err
 	}

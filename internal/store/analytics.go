@@ -241,7 +241,9 @@ func (s *Store) CampaignInfo(ctx context.Context, id int64) (analytics.CampaignI
 // CampaignReach sums a campaign's published deliveries and their latest
 // engagement readings by platform, or by the channel's unit.
 func (s *Store) CampaignReach(ctx context.Context, id int64, byUnit bool) ([]analytics.Reach, error) {
-	key, name := "c.platform", "''"
+	// PostgreSQL refuses a constant in GROUP BY, so a platform's "name"
+	// is the platform again; the service ignores it.
+	key, name := "c.platform", "c.platform"
 	if byUnit {
 		key, name = "u.key", "u.name"
 	}
