@@ -380,3 +380,6 @@ func (s *Service) engagement(ctx context.Context, path string, per, prev Period)
 	}
 	return out, nil
 }
+
+// Bounds are the period's first instant and the instant after its end.
+func (p Period) Bounds() (time.Time, time.Time) { return p.start, p.end }

@@ -311,3 +311,34 @@ func (s *Store) CampaignLeads(ctx context.Context, id int64) (map[string]int, er
 	return s.countBy(ctx, "campaign leads", `SELECT l.state, COUNT(DISTINCT l.id)`+campaignReplyJoin+
 		` JOIN leads l ON l.id = m.lead_id`+campaignReplyWhere+` GROUP BY l.state`, id)
 }
+
+var _ analytics.TopicStore = (*Store)(nil)
+
+// TopicReach sums, per campaign topic and platform, the subtree's
+// deliveries published in the period (posts in a campaign with a topic,
+// and the posts that took them up) and their latest engagement.
+func (s *Store) TopicReach(ctx context.Context, unitPath string, p analytics.Period) ([]analytics.TopicReach, error) {
+	from, to := p.Bounds()
+	rows, err := s.r.QueryContext(ctx, `SELECT cm.topic, c.platform, COUNT(*),
+		COALESCE(SUM(pm.likes + pm.shares + pm.replies), 0), COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
+		FROM deliveries d JOIN posts po ON po.id = d.post_id
+		LEFT JOIN posts origin ON origin.id = po.origin_post_id
+		JOIN campaigns cm ON cm.id = COALESCE(po.campaign_id, origin.campaign_id)
+		JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id
+		LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
+		WHERE cm.topic <> '' AND d.status = 'published' AND d.published_at >= $1 AND d.published_at < $2 AND u.path LIKE $3 ESCAPE '\'
+		GROUP BY cm.topic, c.platform ORDER BY cm.topic, c.platform`, ms(from), ms(to), escapeLike(unitPath)+"%")
+	if err != nil {
+		return nil, fmt.Errorf("store: topic reach: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.TopicReach
+	for rows.Next() {
+		var r analytics.TopicReach
+		if err := rows.Scan(&r.Topic, &r.Platform, &r.Posts, &r.Engagements, &r.Impressions); err != nil {
+			return nil, fmt.Errorf("store: topic reach: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -392,3 +392,53 @@ func TestCampaignReport(t *testing.T) {
 		t.Fatalf("out of scope: %d", code)
 	}
 }
+
+func TestChannelMixPerTopic(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	var camp, other struct {
+		ID int64 `json:"id"`
+	}
+	e.do(adm, "POST", "/api/v1/campaigns", map[string]any{"unit": "bmw", "name": "M Town", "topic": "motorsport"}, &camp)
+	e.do(adm, "POST", "/api/v1/campaigns", map[string]any{"unit": "bmw", "name": "Untopical"}, &other)
+	a, b := e.channelByHandle("simulator", "bmw_uk"), e.channelByHandle("simulator", "bmw_france")
+	e.connectSim(a, "bmw_uk")
+	e.connectSim(b, "bmw_france")
+	for _, c := range []struct {
+		campaign int64
+		text     string
+	}{{camp.ID, "Race weekend"}, {other.ID, "Something else"}} {
+		var p struct {
+			ID int64 `json:"id"`
+		}
+		if code := e.do(adm, "POST", "/api/v1/posts", map[string]any{"text": c.text, "channels": []int64{a, b}, "campaign": c.campaign}, &p); code != 201 {
+			t.Fatalf("post: %d", code)
+		}
+		var full struct {
+			Deliveries []struct {
+				ID int64 `json:"id"`
+			} `json:"deliveries"`
+		}
+		e.do(adm, "GET", fmt.Sprintf("/api/v1/posts/%d", p.ID), nil, &full)
+		for _, d := range full.Deliveries {
+			if _, err := e.publish.DeliverOnce(ctx, d.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var res struct {
+		Topics []analytics.TopicMix `json:"topics"`
+	}
+	if code := e.do(adm, "GET", "/api/v1/analytics/topics?unit=bmw&tz=UTC", nil, &res); code != 200 {
+		t.Fatalf("topics: %d", code)
+	}
+	if len(res.Topics) != 1 || res.Topics[0].Topic != "motorsport" || res.Topics[0].Posts != 2 || len(res.Topics[0].Platforms) != 1 ||
+		res.Topics[0].Platforms[0].Platform != "simulator" || res.Topics[0].Platforms[0].Posts != 2 {
+		t.Fatalf("mix: %+v", res.Topics)
+	}
+	// Within one market, only its channel counts.
+	if e.do(adm, "GET", "/api/v1/analytics/topics?unit=bmw-uk&tz=UTC", nil, &res); len(res.Topics) != 1 || res.Topics[0].Posts != 1 {
+		t.Fatalf("bmw-uk mix: %+v", res.Topics)
+	}
+}

@@ -16,6 +16,7 @@ func (s *Server) routesAnalytics() {
 	s.api("GET", "/api/v1/analytics/overview", s.apiOverview)
 	s.api("GET", "/api/v1/analytics/funnel", s.apiFunnel)
 	s.api("GET", "/api/v1/analytics/campaigns/{id}", s.apiCampaignReport)
+	s.api("GET", "/api/v1/analytics/topics", s.apiTopics)
 }
 
 // apiOverview answers a unit subtree's overview as JSON, or as CSV with
@@ -127,5 +128,35 @@ func (s *Server) apiCampaignReport(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// apiTopics answers the channel mix per topic: which platforms carried
+// each campaign topic's posts and engagement in the period.
+func (s *Server) apiTopics(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	unit := q.Get("unit")
+	if unit == "" {
+		unit = s.defaultUnit(r)
+	}
+	mix, per, err := s.Analytics.Topics(r.Context(), principalOf(r), unit, q.Get("from"), q.Get("to"), q.Get("tz"))
+	if err != nil {
+		return err
+	}
+	if q.Get("format") == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="topics-`+unit+`-`+per.From+`-`+per.To+`.csv"`)
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"topic", "platform", "posts", "engagements", "impressions", "engagement_share", "engagements_per_post"})
+		for _, m := range mix {
+			for _, p := range m.Platforms {
+				cw.Write([]string{m.Topic, p.Platform, strconv.FormatInt(p.Posts, 10), strconv.FormatInt(p.Engagements, 10),
+					strconv.FormatInt(p.Impressions, 10), strconv.FormatFloat(p.EngagementShare, 'f', 4, 64), strconv.FormatFloat(p.PerPost, 'f', 2, 64)})
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"unit": unit, "period": per, "topics": mix})
 	return nil
 }
