@@ -33,6 +33,8 @@ type uiAnalyticsPage struct {
 	CSV   string
 	// Funnel is the lead funnel, when the caller may read leads.
 	Funnel *analytics.Funnel
+	// Topics is the channel mix per campaign topic.
+	Topics []analytics.TopicMix
 }
 
 func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -56,6 +58,9 @@ func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.P
 		d.Chart = template.JS(b)
 		v := url.Values{"unit": {o.Unit}, "from": {o.Period.From}, "to": {o.Period.To}, "format": {"csv"}}
 		d.CSV = "/api/v1/analytics/overview?" + v.Encode()
+		if mix, _, err := s.Analytics.Topics(r.Context(), p, o.Unit, o.Period.From, o.Period.To, o.Period.TimeZone); err == nil {
+			d.Topics = mix
+		}
 		if p.Can(access.ReadLeads, s.unitPath(r, o.Unit)) {
 			if f, err := s.Analytics.Funnel(r.Context(), p, o.Unit, o.Period.From, o.Period.To, o.Period.TimeZone); err == nil {
 				d.Funnel = &f

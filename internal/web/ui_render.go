@@ -101,6 +101,7 @@ var uiFuncs = template.FuncMap{
 		}
 		return strconv.FormatInt(*p, 10)
 	},
+	"percent": func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + " %" },
 	// repeat indents a unit in a select by its depth.
 	"repeat": func(depth int) string { return strings.Repeat("\u00a0\u00a0", depth) },
 	"join":   strings.Join,
