@@ -68,7 +68,8 @@ func openApp(ctx context.Context, g *globals) (*app, error) {
 		registry: all.Registry(connector.Options{Limiter: connector.NewLimiter()})}
 	a.connections = connection.NewService(connection.Config{Store: st, InTx: st.ConnTx, Org: a.org, Registry: a.registry, Box: box,
 		PublicURL: "http://" + g.addr})
-	a.publish = publish.NewService(publish.Config{Store: st, InTx: st.PublishTx, Org: a.org, Registry: a.registry, Accounts: a.connections})
+	a.publish = publish.NewService(publish.Config{Store: st, InTx: st.PublishTx, Org: a.org, Registry: a.registry, Accounts: a.connections,
+		MediaDir: filepath.Join(dataDir(g), "media")})
 	return a, nil
 }
 

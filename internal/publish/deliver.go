@@ -178,7 +178,22 @@ func (s *Service) DeliverOnce(ctx context.Context, id int64) (time.Duration, err
 		d.Status, d.Error, d.ErrorKind = DeliveryFailed, "channel not connected: "+err.Error(), "not_connected"
 		return 0, s.Store.SaveOutcome(ctx, d)
 	}
-	req := connector.PublishRequest{IdempotencyKey: d.Key, Variant: connector.Variant{Text: post.TextFor(d.ChannelID, d.Platform)}}
+	media := map[int64]Media{}
+	for _, mid := range post.MediaFor(d.ChannelID, d.Platform) {
+		m, err := s.Store.MediaByID(ctx, mid)
+		if errs.Is(err, errs.NotFound) {
+			d.Status, d.Error, d.ErrorKind = DeliveryFailed, fmt.Sprintf("media %d is gone from the library", mid), "permanent"
+			if d.Attempts > 0 {
+				d.Status = DeliveryUnknown // an earlier attempt may have published it
+			}
+			return 0, s.Store.SaveOutcome(ctx, d)
+		}
+		if err != nil {
+			return 0, err
+		}
+		media[mid] = m
+	}
+	req := connector.PublishRequest{IdempotencyKey: d.Key, Variant: s.variantFor(&post, d.ChannelID, d.Platform, media)}
 	if d.FirstAttemptAt != nil {
 		req.FirstAttemptAt = *d.FirstAttemptAt
 	}

@@ -19,6 +19,8 @@ import (
 // VariantInput is a variant's content.
 type VariantInput struct {
 	Text string `json:"text"`
+	// Media replaces the post's media for this target when not empty.
+	Media []int64 `json:"media,omitempty"`
 }
 
 // PostInput is a new post, or (in EditPost) the fields to change.
@@ -33,8 +35,8 @@ type PostInput struct {
 	// ScheduledAt is RFC 3339; empty means now.
 	ScheduledAt string `json:"scheduled_at,omitempty"`
 	Campaign    *int64 `json:"campaign,omitempty"`
-	// Media is not supported yet: any is refused.
-	Media []any `json:"media,omitempty"`
+	// Media are ids from the media library, in order.
+	Media []int64 `json:"media,omitempty"`
 }
 
 // target is one channel a post goes to, with its connector.
@@ -131,42 +133,98 @@ func uiName(platform string) string {
 	return platform
 }
 
-// variants checks the variant keys and returns the stored map.
-func variantMap(in map[string]VariantInput) (map[string]string, error) {
+// variantMap checks the variant keys and returns the stored maps: texts
+// and media by target.
+func variantMap(in map[string]VariantInput) (map[string]string, map[string][]int64, error) {
 	out := map[string]string{}
+	media := map[string][]int64{}
 	for k, v := range in {
+		key := k
 		if id, err := strconv.ParseInt(k, 10, 64); err == nil && id > 0 {
-			out[fmt.Sprintf("channel:%d", id)] = v.Text
-			continue
+			key = fmt.Sprintf("channel:%d", id)
+		} else if !strings.HasPrefix(k, "channel:") {
+			if _, ok := org.PlatformByKey(k); !ok {
+				return nil, nil, errs.Field("variants."+k, "%q is neither a platform nor a channel id", k)
+			}
 		}
-		if strings.HasPrefix(k, "channel:") {
-			out[k] = v.Text
-			continue
+		out[key] = v.Text
+		if len(v.Media) > 0 {
+			media[key] = v.Media
 		}
-		if _, ok := org.PlatformByKey(k); !ok {
-			return nil, errs.Field("variants."+k, "%q is neither a platform nor a channel id", k)
+	}
+	return out, media, nil
+}
+
+// postMedia loads every media id a post names, checking the caller may
+// read each.
+func (s *Service) postMedia(ctx context.Context, p *access.Principal, post *Post) (map[int64]Media, error) {
+	out := map[int64]Media{}
+	if post.OriginID != nil {
+		// Taking up an offered post: its media are the caller's to use,
+		// though they live in the origin's library.
+		if origin, err := s.Store.PostByID(ctx, *post.OriginID); err == nil {
+			ids := append([]int64{}, origin.Media...)
+			for _, l := range origin.VariantMedia {
+				ids = append(ids, l...)
+			}
+			for _, id := range ids {
+				if m, err := s.Store.MediaByID(ctx, id); err == nil {
+					m.fill()
+					out[id] = m
+				}
+			}
 		}
-		out[k] = v.Text
+	}
+	if err := s.loadMedia(ctx, p, "media", post.Media, out); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(post.VariantMedia))
+	for k := range post.VariantMedia {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := s.loadMedia(ctx, p, "variants."+strings.TrimPrefix(k, "channel:")+".media", post.VariantMedia[k], out); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
-// check validates each target's variant with its connector's rules and
-// returns every problem found.
-func check(post *Post, targets []target) []Problem {
+// variantFor is the content a target gets, as its connector sees it.
+func (s *Service) variantFor(post *Post, ch int64, platform string, media map[int64]Media) connector.Variant {
+	v := connector.Variant{Text: post.TextFor(ch, platform)}
+	for _, id := range post.MediaFor(ch, platform) {
+		if m, ok := media[id]; ok {
+			v.Media = append(v.Media, s.connectorMedia(m))
+		}
+	}
+	return v
+}
+
+// check validates each target's variant (text and media) with its
+// connector's rules and returns every problem found.
+func (s *Service) check(post *Post, targets []target, media map[int64]Media) []Problem {
 	var out []Problem
 	for _, t := range targets {
-		text := post.TextFor(t.ch.ID, t.ch.Platform)
-		field := "text"
+		field, mfield := "text", "media"
 		if _, ok := post.Variants[fmt.Sprintf("channel:%d", t.ch.ID)]; ok {
 			field = fmt.Sprintf("variants.%d.text", t.ch.ID)
 		} else if _, ok := post.Variants[t.ch.Platform]; ok {
 			field = "variants." + t.ch.Platform + ".text"
 		}
-		for _, pr := range t.conn.Validate(connector.Variant{Text: text}) {
-			f := field
-			if pr.Field != "text" {
-				f = pr.Field
+		if _, ok := post.VariantMedia[fmt.Sprintf("channel:%d", t.ch.ID)]; ok {
+			mfield = fmt.Sprintf("variants.%d.media", t.ch.ID)
+		} else if _, ok := post.VariantMedia[t.ch.Platform]; ok {
+			mfield = "variants." + t.ch.Platform + ".media"
+		}
+		for _, pr := range t.conn.Validate(s.variantFor(post, t.ch.ID, t.ch.Platform, media)) {
+			f := pr.Field
+			switch {
+			case pr.Field == "text":
+				f = field
+			case strings.HasPrefix(pr.Field, "media"):
+				f = mfield + strings.TrimPrefix(pr.Field, "media")
 			}
 			out = append(out, Problem{Channel: t.ch.ID, Name: t.ch.Name, Platform: t.ch.Platform, Field: f, Code: pr.Code, Message: pr.Message})
 		}
@@ -192,11 +250,16 @@ func (s *Service) Validate(ctx context.Context, p *access.Principal, in PostInpu
 	if err != nil {
 		return nil, err
 	}
-	vm, err := variantMap(in.Variants)
+	vm, vmedia, err := variantMap(in.Variants)
 	if err != nil {
 		return nil, err
 	}
-	return check(&Post{Text: in.Text, Variants: vm}, targets), nil
+	post := &Post{Text: in.Text, Variants: vm, Media: in.Media, VariantMedia: vmedia}
+	media, err := s.postMedia(ctx, p, post)
+	if err != nil {
+		return nil, err
+	}
+	return s.check(post, targets, media), nil
 }
 
 // parseSchedule reads an RFC 3339 time; empty means now. A time more than
@@ -278,15 +341,12 @@ func (s *Service) createPost(ctx context.Context, p *access.Principal, in PostIn
 	if !p.CanAnywhere(access.WritePosts) {
 		return Post{}, errs.E(errs.Forbidden, "you may not write posts")
 	}
-	if len(in.Media) > 0 {
-		return Post{}, errs.Field("media", "media are not supported yet")
-	}
-	vm, err := variantMap(in.Variants)
+	vm, vmedia, err := variantMap(in.Variants)
 	if err != nil {
 		return Post{}, err
 	}
-	if strings.TrimSpace(in.Text) == "" && len(vm) == 0 {
-		return Post{}, errs.Field("text", "a post needs text")
+	if strings.TrimSpace(in.Text) == "" && len(vm) == 0 && len(in.Media) == 0 && len(vmedia) == 0 {
+		return Post{}, errs.Field("text", "a post needs text or media")
 	}
 	at, err := s.parseSchedule(in.ScheduledAt)
 	if err != nil {
@@ -299,8 +359,13 @@ func (s *Service) createPost(ctx context.Context, p *access.Principal, in PostIn
 	if err := s.checkCampaign(ctx, p, in.Campaign); err != nil {
 		return Post{}, err
 	}
-	post := Post{Text: in.Text, Variants: vm, ScheduledAt: at, CampaignID: in.Campaign, OriginID: origin, AuthorID: p.User.ID, Author: p.User.Email}
-	if err := problemsError(check(&post, targets)); err != nil {
+	post := Post{Text: in.Text, Variants: vm, Media: in.Media, VariantMedia: vmedia, ScheduledAt: at, CampaignID: in.Campaign, OriginID: origin,
+		AuthorID: p.User.ID, Author: p.User.Email}
+	media, err := s.postMedia(ctx, p, &post)
+	if err != nil {
+		return Post{}, err
+	}
+	if err := problemsError(s.check(&post, targets, media)); err != nil {
 		return Post{}, err
 	}
 	u, err := s.postUnit(ctx, targets)
@@ -563,6 +628,8 @@ type PostPatch struct {
 	Variants    map[string]VariantInput `json:"variants,omitempty"`
 	ScheduledAt *string                 `json:"scheduled_at,omitempty"`
 	Campaign    *int64                  `json:"campaign,omitempty"`
+	// Media replaces the post's media ids ([] removes them).
+	Media *[]int64 `json:"media,omitempty"`
 }
 
 // EditPost changes a post before any delivery started. An edit by someone
@@ -572,21 +639,24 @@ func (s *Service) EditPost(ctx context.Context, p *access.Principal, id int64, i
 	if err != nil {
 		return post, err
 	}
+	if post.Stored == PostCancelled || post.Counts[DeliveryCancelled] > 0 {
+		return Post{}, errs.E(errs.Conflict, "post %d is cancelled", id)
+	}
 	for _, d := range post.Deliveries {
 		if d.Status != DeliveryHeld && d.Status != DeliveryScheduled {
 			return Post{}, errs.E(errs.Conflict, "post %d has started publishing; it can't be edited", id)
 		}
 	}
-	if post.Stored == PostCancelled {
-		return Post{}, errs.E(errs.Conflict, "post %d is cancelled", id)
-	}
 	if in.Text != nil {
 		post.Text = *in.Text
 	}
 	if in.Variants != nil {
-		if post.Variants, err = variantMap(in.Variants); err != nil {
+		if post.Variants, post.VariantMedia, err = variantMap(in.Variants); err != nil {
 			return Post{}, err
 		}
+	}
+	if in.Media != nil {
+		post.Media = *in.Media
 	}
 	moved := false
 	if in.ScheduledAt != nil {
@@ -611,7 +681,11 @@ func (s *Service) EditPost(ctx context.Context, p *access.Principal, id int64, i
 	if err != nil {
 		return Post{}, err
 	}
-	if err := problemsError(check(&post, targets)); err != nil {
+	media, err := s.postMedia(ctx, p, &post)
+	if err != nil {
+		return Post{}, err
+	}
+	if err := problemsError(s.check(&post, targets, media)); err != nil {
 		return Post{}, err
 	}
 	need, err := s.needsApproval(ctx, p, post.UnitPath, targets)
@@ -675,6 +749,49 @@ func (s *Service) Retry(ctx context.Context, p *access.Principal, id int64) (Pos
 		}
 		return tx.AddApproval(ctx, Approval{PostID: id, UserID: p.User.ID, Who: p.User.Email, Action: "retried",
 			Comment: fmt.Sprintf("%d failed deliveries", len(ids))})
+	})
+	if err != nil {
+		return Post{}, err
+	}
+	return s.Post(ctx, p, id)
+}
+
+// CancelPost cancels a post that has not been published everywhere: its
+// deliveries not yet started (held or scheduled) become cancelled, and
+// their jobs find them so and stop. Deliveries already publishing,
+// published, failed or unknown keep their state.
+func (s *Service) CancelPost(ctx context.Context, p *access.Principal, id int64, comment string) (Post, error) {
+	post, err := s.postFor(ctx, p, id, access.WritePosts, "cancel")
+	if err != nil {
+		return post, err
+	}
+	switch post.Stored {
+	case PostCancelled:
+		return Post{}, errs.E(errs.Conflict, "post %d is cancelled already", id)
+	case PostRejected:
+		return Post{}, errs.E(errs.Conflict, "post %d was rejected; there is nothing to cancel", id)
+	}
+	if post.Counts[DeliveryHeld]+post.Counts[DeliveryScheduled] == 0 {
+		return Post{}, errs.E(errs.Conflict, "post %d has no delivery left to cancel (%s)", id, post.Summary)
+	}
+	var n int
+	err = s.InTx(ctx, func(tx Store) error {
+		ids, err := tx.SetDeliveryStatuses(ctx, id, []DeliveryStatus{DeliveryHeld, DeliveryScheduled}, DeliveryCancelled)
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		if len(ids) == len(post.Deliveries) {
+			post.Stored = PostCancelled
+			if err := tx.UpdatePost(ctx, &post); err != nil {
+				return err
+			}
+		}
+		c := fmt.Sprintf("%d deliveries cancelled", n)
+		if comment != "" {
+			c += ": " + comment
+		}
+		return tx.AddApproval(ctx, Approval{PostID: id, UserID: p.User.ID, Who: p.User.Email, Action: "cancelled", Comment: c})
 	})
 	if err != nil {
 		return Post{}, err

@@ -49,23 +49,27 @@ const (
 
 // Post is a piece of content for one or more channels.
 type Post struct {
-	ID          int64             `json:"id"`
-	UnitID      int64             `json:"-"`
-	Unit        string            `json:"unit"`
-	UnitName    string            `json:"unit_name"`
-	UnitPath    string            `json:"-"`
-	CampaignID  *int64            `json:"campaign"`
-	OriginID    *int64            `json:"origin,omitempty"` // the offered post this one takes up
-	AuthorID    int64             `json:"-"`
-	Author      string            `json:"author"`
-	Text        string            `json:"text"`
-	Variants    map[string]string `json:"variants"` // "mastodon" or "channel:42" → text
-	Stored      PostStatus        `json:"-"`        // the approval state in the database
-	Status      PostStatus        `json:"status"`
-	ScheduledAt time.Time         `json:"scheduled_at"`
-	TimeZone    string            `json:"time_zone,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	ID         int64             `json:"id"`
+	UnitID     int64             `json:"-"`
+	Unit       string            `json:"unit"`
+	UnitName   string            `json:"unit_name"`
+	UnitPath   string            `json:"-"`
+	CampaignID *int64            `json:"campaign"`
+	OriginID   *int64            `json:"origin,omitempty"` // the offered post this one takes up
+	AuthorID   int64             `json:"-"`
+	Author     string            `json:"author"`
+	Text       string            `json:"text"`
+	Variants   map[string]string `json:"variants"` // "mastodon" or "channel:42" → text
+	// Media are the post's media ids, in order; VariantMedia replaces
+	// them for a platform or channel (same keys as Variants).
+	Media        []int64            `json:"media"`
+	VariantMedia map[string][]int64 `json:"variant_media,omitempty"`
+	Stored       PostStatus         `json:"-"` // the approval state in the database
+	Status       PostStatus         `json:"status"`
+	ScheduledAt  time.Time          `json:"scheduled_at"`
+	TimeZone     string             `json:"time_zone,omitempty"`
+	CreatedAt    time.Time          `json:"created_at"`
+	UpdatedAt    time.Time          `json:"updated_at"`
 	// Counts is deliveries per status; Summary says it in words
 	// ("497 published, 3 failed").
 	Counts     map[DeliveryStatus]int `json:"counts"`
@@ -216,6 +220,14 @@ type Store interface {
 	DeleteCampaign(ctx context.Context, id int64) error
 	CampaignByID(ctx context.Context, id int64) (Campaign, error)
 	Campaigns(ctx context.Context, scope []string) ([]Campaign, error)
+	CreateMedia(ctx context.Context, m *Media) error
+	MediaByID(ctx context.Context, id int64) (Media, error)
+	// MediaByHash finds a unit's media file by its SHA-256 (NotFound if
+	// the unit has none).
+	MediaByHash(ctx context.Context, unitID int64, hash string) (Media, error)
+	// MediaList lists media within scope (and unitPath's subtree when
+	// set), newest first.
+	MediaList(ctx context.Context, scope []string, unitPath string, limit int) ([]Media, error)
 	// Tx is the transaction the store runs in, inside InTx.
 	Tx() *sql.Tx
 }
@@ -242,6 +254,9 @@ type Config struct {
 	Accounts Accounts
 	Log      *slog.Logger
 	Now      func() time.Time
+	// MediaDir is where the media library keeps its files (in the data
+	// directory); empty refuses uploads.
+	MediaDir string
 	// RetryBase is the first backoff after a transient failure (default
 	// 2 s; doubling up to 10 minutes); MinWait bounds rate-limit waits
 	// from below (default 1 s).
@@ -320,10 +335,14 @@ func outcome(stored PostStatus, c map[DeliveryStatus]int) PostStatus {
 		return stored
 	}
 	total := 0
-	for _, n := range c {
-		total += n
+	for st, n := range c {
+		if st != DeliveryCancelled {
+			total += n
+		}
 	}
 	switch {
+	case total == 0 && c[DeliveryCancelled] > 0:
+		return PostCancelled
 	case total == 0:
 		return PostScheduled
 	case c[DeliveryPublished] == total:
@@ -350,6 +369,21 @@ func (p *Post) Finish() {
 	if p.Variants == nil {
 		p.Variants = map[string]string{}
 	}
+	if p.Media == nil {
+		p.Media = []int64{}
+	}
+}
+
+// MediaFor is the media a channel gets: its own variant's, its
+// platform's, or the post's.
+func (p *Post) MediaFor(channelID int64, platform string) []int64 {
+	if m, ok := p.VariantMedia[fmt.Sprintf("channel:%d", channelID)]; ok {
+		return m
+	}
+	if m, ok := p.VariantMedia[platform]; ok {
+		return m
+	}
+	return p.Media
 }
 
 // TextFor is the text a channel gets: its own variant, its platform's, or

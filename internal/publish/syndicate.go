@@ -137,7 +137,10 @@ func (s *Service) TakeUp(ctx context.Context, p *access.Principal, offerID int64
 		in.Text = origin.Text
 		in.Variants = map[string]VariantInput{}
 		for k, v := range origin.Variants {
-			in.Variants[strings.TrimPrefix(k, "channel:")] = VariantInput{Text: v}
+			in.Variants[strings.TrimPrefix(k, "channel:")] = VariantInput{Text: v, Media: origin.VariantMedia[k]}
+		}
+		if len(in.Media) == 0 {
+			in.Media = origin.Media
 		}
 	}
 	if len(in.Channels) == 0 && len(in.Units) == 0 {

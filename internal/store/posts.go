@@ -58,6 +58,9 @@ func (s *Store) saveVariants(ctx context.Context, p *publish.Post) error {
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM post_variants WHERE post_id = $1`, p.ID); err != nil {
 		return fmt.Errorf("store: variants: %w", err)
 	}
+	if err := s.savePostMedia(ctx, p); err != nil {
+		return err
+	}
 	for k, v := range p.Variants {
 		if _, err := s.w.ExecContext(ctx, `INSERT INTO post_variants (post_id, target, text) VALUES ($1, $2, $3)`, p.ID, k, v); err != nil {
 			return fmt.Errorf("store: variants: %w", err)
@@ -127,7 +130,11 @@ func (s *Store) PostByID(ctx context.Context, id int64) (publish.Post, error) {
 		}
 		p.Variants[k] = v
 	}
-	return p, rows.Err()
+	if err := rows.Err(); err != nil {
+		return p, err
+	}
+	rows.Close()
+	return p, s.loadPostMedia(ctx, &p)
 }
 
 // postWhere renders a post filter as a WHERE clause.

@@ -39,6 +39,29 @@ func (s *Server) routesPublish() {
 	s.api("DELETE", "/api/v1/campaigns/{id}", s.apiDeleteCampaign)
 	s.mux.HandleFunc("GET /calendar/{file}", s.serveICal)
 	s.mux.HandleFunc("GET /units/{key}/feed.atom", s.serveUnitFeed)
+	s.api("POST", "/api/v1/posts/{id}/cancel", s.apiCancelPost)
+	s.routesMedia()
+}
+
+func (s *Server) apiCancelPost(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Comment string `json:"comment"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+	}
+	p, err := s.Publish.CancelPost(r.Context(), principalOf(r), id, in.Comment)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
 }
 
 func (s *Server) apiPosts(w http.ResponseWriter, r *http.Request) error {

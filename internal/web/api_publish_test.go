@@ -109,7 +109,7 @@ func TestPostBadInputSchedulesNothing(t *testing.T) {
 			400, fmt.Sprintf("variants.%d.text", own), "500"},
 		{"past", map[string]any{"text": "hi", "channels": []int64{own}, "scheduled_at": "2020-01-01T10:00:00Z"}, 400, "scheduled_at", "past"},
 		{"bad time", map[string]any{"text": "hi", "channels": []int64{own}, "scheduled_at": "tomorrow"}, 400, "scheduled_at", "RFC 3339"},
-		{"media", map[string]any{"text": "hi", "channels": []int64{own}, "media": []string{"x.jpg"}}, 400, "media", "not supported"},
+		{"unknown media", map[string]any{"text": "hi", "channels": []int64{own}, "media": []int64{987654}}, 404, "media[0]", "987654"},
 		{"unknown campaign", map[string]any{"text": "hi", "channels": []int64{own}, "campaign": 4242}, 404, "campaign", "4242"},
 	}
 	for _, c := range cases {

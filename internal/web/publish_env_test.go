@@ -19,7 +19,7 @@ import (
 func testPublishService(e *testEnv) *publish.Service {
 	return publish.NewService(publish.Config{Store: e.store, InTx: e.store.PublishTx, Org: e.org, Registry: e.conn.Registry,
 		Accounts: e.conn, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		RetryBase: 20 * time.Millisecond, MinWait: 20 * time.Millisecond})
+		RetryBase: 20 * time.Millisecond, MinWait: 20 * time.Millisecond, MediaDir: e.t.TempDir()})
 }
 
 // startPublishing runs the job queue with the publishing workers.

@@ -29,8 +29,14 @@ func (s *Server) routesUIPublish() {
 	s.uiPageRoute("POST /posts/{id}/approve", s.uiPostAction)
 	s.uiPageRoute("POST /posts/{id}/reject", s.uiPostAction)
 	s.uiPageRoute("POST /posts/{id}/offer", s.uiPostAction)
+	s.uiPageRoute("POST /posts/{id}/cancel", s.uiPostAction)
 	s.uiPageRoute("GET /campaigns", s.uiCampaigns)
+	s.uiPageRoute("GET /campaigns/new", s.uiCampaignForm)
+	s.uiPageRoute("POST /campaigns", s.uiSaveCampaign)
 	s.uiPageRoute("GET /campaigns/{id}", s.uiCampaign)
+	s.uiPageRoute("GET /campaigns/{id}/edit", s.uiCampaignForm)
+	s.uiPageRoute("POST /campaigns/{id}", s.uiSaveCampaign)
+	s.routesUIMedia()
 	s.uiPageRoute("GET /offers", s.uiOffers)
 }
 
@@ -260,9 +266,17 @@ type uiComposeData struct {
 	Channels []uiTarget
 	Units    []uiTarget // ID unused; Label is the key
 	Zones    []uiOption
+	Media    []uiMediaChoice
 	Problems []publish.Problem
+	Previews []publish.Preview
 	Checked  bool // a check ran
 	Offer    *publish.Offer
+}
+
+// uiMediaChoice is a library file in the composer's picker.
+type uiMediaChoice struct {
+	publish.Media
+	Checked bool
 }
 
 func (s *Server) uiComposeChoices(r *http.Request, p *access.Principal, d *uiComposeData) error {
@@ -309,6 +323,17 @@ func (s *Server) uiComposeChoices(r *http.Request, p *access.Principal, d *uiCom
 		zone = "UTC"
 	}
 	d.Form.Values["zone"] = zone
+	lib, err := s.Publish.MediaLibrary(r.Context(), p, "", 200)
+	if err != nil {
+		return err
+	}
+	pickedM := map[string]bool{}
+	for _, v := range r.Form["media"] {
+		pickedM[v] = true
+	}
+	for _, m := range lib {
+		d.Media = append(d.Media, uiMediaChoice{Media: m, Checked: pickedM[strconv.FormatInt(m.ID, 10)]})
+	}
 	return nil
 }
 
@@ -343,6 +368,13 @@ func uiPostInput(r *http.Request, f *uiForm) (publish.PostInput, error) {
 		}
 		in.Channels = append(in.Channels, id)
 	}
+	for _, v := range r.PostForm["media"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return in, errs.Field("media", "%q is not a media id", v)
+		}
+		in.Media = append(in.Media, id)
+	}
 	local := strings.TrimSpace(r.PostFormValue("scheduled_local"))
 	zone := r.PostFormValue("zone")
 	f.Values["scheduled_local"], f.Values["zone"] = local, zone
@@ -364,7 +396,7 @@ func (s *Server) uiValidatePost(w http.ResponseWriter, r *http.Request, p *acces
 	d := uiComposeData{Form: newUIForm("post"), Checked: true}
 	in, err := uiPostInput(r, d.Form)
 	if err == nil && (len(in.Channels) > 0 || len(in.Units) > 0) {
-		d.Problems, err = s.Publish.Validate(r.Context(), p, in)
+		d.Previews, d.Problems, err = s.Publish.Preview(r.Context(), p, in)
 	} else if err == nil {
 		d.Checked = false
 	}
@@ -438,7 +470,9 @@ type uiPostData struct {
 	CanRetry   bool
 	CanApprove bool
 	CanOffer   bool
+	CanCancel  bool
 	Failed     int
+	Media      []publish.Media
 }
 
 func (s *Server) uiPost(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -454,7 +488,14 @@ func (s *Server) uiPost(w http.ResponseWriter, r *http.Request, p *access.Princi
 		CanRetry:   post.Counts[publish.DeliveryFailed] > 0 && p.Can(access.WritePosts, post.UnitPath),
 		CanApprove: post.Stored == publish.PostPending && p.Can(access.ApprovePosts, post.UnitPath),
 		CanOffer:   post.OriginID == nil && p.Can(access.WritePosts, post.UnitPath),
-		Failed:     post.Counts[publish.DeliveryFailed]}
+		CanCancel: post.Stored != publish.PostCancelled && post.Stored != publish.PostRejected &&
+			post.Counts[publish.DeliveryHeld]+post.Counts[publish.DeliveryScheduled] > 0 && p.Can(access.WritePosts, post.UnitPath),
+		Failed: post.Counts[publish.DeliveryFailed]}
+	for _, id := range post.Media {
+		if m, err := s.Publish.MediaByID(r.Context(), p, id); err == nil {
+			d.Media = append(d.Media, m)
+		}
+	}
 	loc := time.UTC
 	if post.TimeZone != "" {
 		if l, err := time.LoadLocation(post.TimeZone); err == nil {
@@ -482,6 +523,9 @@ func (s *Server) uiPostAction(w http.ResponseWriter, r *http.Request, p *access.
 	case "approve":
 		_, err = s.Publish.Approve(r.Context(), p, id, comment)
 		msg = "Approved and scheduled."
+	case "cancel":
+		_, err = s.Publish.CancelPost(r.Context(), p, id, comment)
+		msg = "Cancelled the deliveries not yet published."
 	case "offer":
 		units := strings.FieldsFunc(r.PostFormValue("units"), func(c rune) bool { return c == ',' || c == ' ' })
 		_, err = s.Publish.OfferPost(r.Context(), p, id, publish.OfferInput{Units: units, Note: comment})
