@@ -165,7 +165,7 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	}
 	a.connections.Log = log
 	a.connections.PollInterval = sf.pollInterval
-	a.inbox = inbox.NewService(inbox.Config{Store: a.store, Log: log})
+	a.inbox = inbox.NewService(inbox.Config{Store: a.store, Log: log, Accounts: a.connections, Registry: a.connections.Registry})
 	a.connections.Ingest = a.inbox
 	a.leads = leads.NewService(leads.Config{Store: a.store, Export: a.store, Box: a.box, Log: log})
 	a.publish.Log = log
@@ -174,6 +174,7 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 		a.connections.RegisterWorkers(w)
 		a.leads.RegisterWorkers(w)
 		a.publish.RegisterWorkers(w)
+		a.inbox.RegisterWorkers(w)
 		collector.RegisterWorkers(w)
 	}})
 	if err != nil {
@@ -183,6 +184,7 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	a.connections.UseQueue(queue)
 	a.leads.UseQueue(queue)
 	a.publish.UseQueue(queue)
+	a.inbox.UseQueue(queue)
 	// The queue outlives ctx's cancellation so that Stop below can let
 	// running jobs finish instead of cancelling them mid-write.
 	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
@@ -208,6 +210,10 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 		ln.Close()
 		return err
 	}
+	if _, err := a.inbox.ResumeReplies(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	if err := collector.Start(ctx, queue); err != nil {
 		ln.Close()
 		return err
@@ -216,6 +222,8 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 		Analytics: analytics.NewService(a.store, a.org), DB: a.store, Log: log,
 		Version: versionString(), SecureCookies: secure, Extra: extra})
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Open event streams would hold Shutdown up: end them when it starts.
+	hs.RegisterOnShutdown(a.inbox.Close)
 	engine := string(a.store.Engine())
 	log.Info("vernetzen listening", "addr", "http://"+ln.Addr().String(), "version", versionString(), "db", engine)
 	errc := make(chan error, 1)

@@ -35,6 +35,18 @@ type Message struct {
 	Conversation string   `json:"conversation"`
 	AssignedTo   int64    `json:"assigned_to,omitempty"` // user id
 	LeadID       int64    `json:"lead,omitempty"`
+	// FirstResponseAt is when a reply first answered the conversation
+	// (set on its messages received before then).
+	FirstResponseAt *time.Time `json:"first_response_at,omitempty"`
+	// SLADueAt is when the first response is due, by the queue's target
+	// and the unit's business hours; SLAWarnAt when it becomes due soon
+	// (a quarter of the target left). SLA is where it stands now: ok,
+	// due_soon, breached or met.
+	SLADueAt  *time.Time `json:"sla_due_at,omitempty"`
+	SLAWarnAt *time.Time `json:"-"`
+	SLA       string     `json:"sla,omitempty"`
+	// Tags are the conversation's.
+	Tags []string `json:"tags"`
 
 	// Platform is the channel's platform (ingest only: it names the
 	// person a lead is about).
@@ -47,6 +59,9 @@ const (
 	StatusPending = "pending"
 	StatusClosed  = "closed"
 )
+
+// Queues a message may wait in (see QueueFor).
+var Queues = []string{"sales", "support", "care", "questions", "spam", "community"}
 
 // Kinds a message may be.
 var Kinds = []string{"comment", "mention", "reply", "dm"}
@@ -62,8 +77,13 @@ type Filter struct {
 	Text         string // full-text search
 	Assigned     int64  // user id
 	Conversation string
-	Limit        int
-	Offset       int
+	// SLA keeps waiting messages that are "breached" or "due_soon" at Now
+	// (set by the service).
+	SLA    string
+	Now    time.Time
+	Tag    string // the conversation carries this tag
+	Limit  int
+	Offset int
 	// BeforeID pages by id (newest first) instead of Offset.
 	BeforeID int64
 	// AfterID keeps messages newer than this one (what arrived since).

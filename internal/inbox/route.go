@@ -16,6 +16,10 @@ type directory struct {
 	// places maps a unit to the markets and dealers below it whose names
 	// carry a place ("BMW Hamburg Hafen": hamburg, hafen), deepest first.
 	places map[int64][]place
+	// slas are the units' own SLA settings; policies caches what they
+	// come to per unit and queue (ingest resolves one per message).
+	slas     map[int64]SLASettings
+	policies sync.Map // policyKey → sla
 }
 
 type place struct {
@@ -39,7 +43,15 @@ func (s *Service) directory(ctx context.Context, force bool) (*directory, error)
 	if err != nil {
 		return nil, err
 	}
+	slas, err := s.cfg.Store.SLASettings(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s.dir, s.loaded = buildDirectory(units, channels), s.cfg.Now()
+	s.dir.slas = make(map[int64]SLASettings, len(slas))
+	for _, st := range slas {
+		s.dir.slas[st.UnitID] = st
+	}
 	return s.dir, nil
 }
 
@@ -202,8 +214,9 @@ type Event struct {
 }
 
 type hub struct {
-	mu   sync.Mutex
-	subs map[chan Event]bool
+	mu     sync.Mutex
+	subs   map[chan Event]bool
+	closed bool
 }
 
 // Subscribe returns a channel of new-message events and a function that
@@ -212,6 +225,11 @@ type hub struct {
 func (s *Service) Subscribe() (<-chan Event, func()) {
 	ch := make(chan Event, 64)
 	s.events.mu.Lock()
+	if s.events.closed {
+		s.events.mu.Unlock()
+		close(ch)
+		return ch, func() {}
+	}
 	if s.events.subs == nil {
 		s.events.subs = map[chan Event]bool{}
 	}
@@ -221,6 +239,22 @@ func (s *Service) Subscribe() (<-chan Event, func()) {
 		s.events.mu.Lock()
 		delete(s.events.subs, ch)
 		s.events.mu.Unlock()
+	}
+}
+
+// Close ends every subscription (their channels are closed) and refuses
+// new ones: call it when the server shuts down, so that open event
+// streams end instead of holding the shutdown up.
+func (s *Service) Close() {
+	s.events.mu.Lock()
+	defer s.events.mu.Unlock()
+	if s.events.closed {
+		return
+	}
+	s.events.closed = true
+	for ch := range s.events.subs {
+		close(ch)
+		delete(s.events.subs, ch)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vernetzen/vernetzen/internal/access"
 	"github.com/vernetzen/vernetzen/internal/classify"
+	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/errs"
 )
 
@@ -23,6 +24,8 @@ type UnitRef struct {
 	Name string
 	Kind string
 	Path string
+	// TimeZone is the unit's IANA zone ("" inherits the parent's).
+	TimeZone string
 }
 
 // ChannelRef is what routing needs of a channel.
@@ -47,6 +50,10 @@ type Store interface {
 	Notes(ctx context.Context, channelID int64, conversation string) ([]Note, error)
 	InboxUnits(ctx context.Context) ([]UnitRef, error)
 	InboxChannels(ctx context.Context) ([]ChannelRef, error)
+	ReplyStore
+	SLAStore
+	TagStore
+	SavedReplyStore
 }
 
 // Config wires the service.
@@ -58,6 +65,19 @@ type Config struct {
 	// DirectoryTTL is how long the routing's copy of units and channels
 	// is trusted (default 30 s); an unknown channel reloads it at once.
 	DirectoryTTL time.Duration
+
+	// Replies: the channels' accounts (connection.Service), the
+	// connectors' rules (nil: replies are not validated before sending),
+	// and the delivery's retry policy.
+	Accounts    Accounts
+	Registry    *connector.Registry
+	RetryBase   time.Duration // first backoff after a failure (default 30 s)
+	MinWait     time.Duration // least wait after a 429 (default 1 s)
+	MaxFailures int           // failures before a reply is failed or unknown (default 8)
+	Lease       time.Duration // how long an attempt may be running (default 3 min)
+	// AfterReplyAnswer, if set, runs after the platform answered a send
+	// and before the outcome is stored (tests simulate a crash there).
+	AfterReplyAnswer func(replyID int64, err error) error
 }
 
 // Service is the inbox's use cases: ingest, the message list,
@@ -71,6 +91,7 @@ type Service struct {
 	loaded time.Time
 
 	events hub
+	queue  Queue
 }
 
 // NewService makes the inbox service.
@@ -83,6 +104,18 @@ func NewService(cfg Config) *Service {
 	}
 	if cfg.DirectoryTTL <= 0 {
 		cfg.DirectoryTTL = 30 * time.Second
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 30 * time.Second
+	}
+	if cfg.MinWait <= 0 {
+		cfg.MinWait = time.Second
+	}
+	if cfg.MaxFailures <= 0 {
+		cfg.MaxFailures = 8
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 3 * time.Minute
 	}
 	cls := cfg.Classifier
 	if cls == nil {
@@ -239,9 +272,10 @@ func (s *Service) Stored(ctx context.Context, msgs []Message) {
 // prepare classifies and routes in place, on every core for big batches.
 func (s *Service) prepare(dir *directory, msgs []Message) {
 	workers := runtime.GOMAXPROCS(0)
+	now := s.cfg.Now()
 	if len(msgs) < 256 || workers < 2 {
 		for i := range msgs {
-			s.prepareOne(dir, &msgs[i])
+			s.prepareOne(dir, &msgs[i], now)
 		}
 		return
 	}
@@ -253,14 +287,14 @@ func (s *Service) prepare(dir *directory, msgs []Message) {
 		go func() {
 			defer wg.Done()
 			for i := range part {
-				s.prepareOne(dir, &part[i])
+				s.prepareOne(dir, &part[i], now)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-func (s *Service) prepareOne(dir *directory, m *Message) {
+func (s *Service) prepareOne(dir *directory, m *Message, now time.Time) {
 	r := s.cls.Classify(m.Text)
 	m.Intent, m.Lang, m.Score = r.Intent, r.Lang, r.Score
 	m.Models = r.Models
@@ -277,6 +311,9 @@ func (s *Service) prepareOne(dir *directory, m *Message) {
 		m.Status = StatusOpen
 	}
 	m.Conversation = ConversationKey(*m)
+	if m.SLADueAt == nil && m.Status != StatusClosed {
+		dir.setSLA(m, now)
+	}
 }
 
 // QueueFor names the queue a message of an intent waits in.
@@ -331,6 +368,12 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) ([]Me
 	if f.Status != "" && f.Status != StatusOpen && f.Status != StatusPending && f.Status != StatusClosed {
 		return nil, 0, errs.Field("status", "must be open, pending or closed")
 	}
+	switch f.SLA {
+	case "", SLABreached, SLADueSoon:
+	default:
+		return nil, 0, errs.Field("sla", "must be breached or due_soon")
+	}
+	f.Now = s.cfg.Now()
 	if f.Intent != "" && !validIntent(f.Intent) {
 		return nil, 0, errs.Field("intent", "must be one of %s", strings.Join(classify.Intents[:], ", "))
 	}
@@ -350,7 +393,26 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) ([]Me
 		}
 		f.UnitPath = u.Path
 	}
-	return s.cfg.Store.Messages(ctx, p.Scope(access.ReadInbox), f)
+	if f.Tag != "" {
+		tags, err := cleanTags("tag", []string{f.Tag})
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(tags) == 1 {
+			f.Tag = tags[0]
+		}
+	}
+	list, total, err := s.cfg.Store.Messages(ctx, p.Scope(access.ReadInbox), f)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range list {
+		slaState(&list[i], f.Now)
+	}
+	if err := s.withTags(ctx, list); err != nil {
+		return nil, 0, err
+	}
+	return list, total, nil
 }
 
 func validIntent(s string) bool {
@@ -374,7 +436,12 @@ func (s *Service) messageFor(ctx context.Context, p *access.Principal, id int64,
 	if perm != access.ReadInbox && !p.Can(perm, path) {
 		return Message{}, errs.E(errs.Forbidden, "you may not handle this conversation")
 	}
-	return m, nil
+	slaState(&m, s.cfg.Now())
+	one := []Message{m}
+	if err := s.withTags(ctx, one); err != nil {
+		return Message{}, err
+	}
+	return one[0], nil
 }
 
 // Conversation is a message's conversation: its messages, oldest first,
@@ -384,8 +451,12 @@ type Conversation struct {
 	Channel  int64     `json:"channel"`
 	Status   string    `json:"status"`
 	Assigned int64     `json:"assigned_to,omitempty"`
+	Tags     []string  `json:"tags"`
 	Messages []Message `json:"messages"`
 	Notes    []Note    `json:"notes"`
+	Replies  []Reply   `json:"replies"`
+	// FirstResponseAt is when the conversation was first answered.
+	FirstResponseAt *time.Time `json:"first_response_at,omitempty"`
 }
 
 // Conversation returns the conversation of a message the caller may read.
@@ -401,11 +472,24 @@ func (s *Service) Conversation(ctx context.Context, p *access.Principal, id int6
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 		list[i], list[j] = list[j], list[i]
 	}
+	now := s.cfg.Now()
+	for i := range list {
+		slaState(&list[i], now)
+	}
 	notes, err := s.cfg.Store.Notes(ctx, m.ChannelID, m.Conversation)
 	if err != nil {
 		return Conversation{}, err
 	}
-	return Conversation{Key: m.Conversation, Channel: m.ChannelID, Status: m.Status, Assigned: m.AssignedTo, Messages: list, Notes: notes}, nil
+	replies, err := s.cfg.Store.Replies(ctx, m.ChannelID, m.Conversation)
+	if err != nil {
+		return Conversation{}, err
+	}
+	c := Conversation{Key: m.Conversation, Channel: m.ChannelID, Status: m.Status, Assigned: m.AssignedTo, Tags: m.Tags, Messages: list, Notes: notes, Replies: replies}
+	if len(replies) > 0 {
+		t := replies[0].CreatedAt
+		c.FirstResponseAt = &t
+	}
+	return c, nil
 }
 
 // Message returns one message the caller may read.
@@ -415,8 +499,10 @@ func (s *Service) Message(ctx context.Context, p *access.Principal, id int64) (M
 
 // Patch changes a conversation's handling; nil fields stay.
 type Patch struct {
-	Status     *string `json:"status"`
-	AssignedTo *int64  `json:"assigned_to"` // 0: nobody
+	Status     *string  `json:"status"`
+	AssignedTo *int64   `json:"assigned_to"` // 0: nobody
+	AddTags    []string `json:"add_tags"`
+	RemoveTags []string `json:"remove_tags"`
 }
 
 // Update changes the status or assignee of a message's conversation.
@@ -440,13 +526,32 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id int64, pat
 		}
 		assignee = *patch.AssignedTo
 	}
+	add, err := cleanTags("add_tags", patch.AddTags)
+	if err != nil {
+		return Message{}, err
+	}
+	remove, err := cleanTags("remove_tags", patch.RemoveTags)
+	if err != nil {
+		return Message{}, err
+	}
 	if err := s.cfg.Store.UpdateConversation(ctx, m.ChannelID, m.Conversation, status, assignee); err != nil {
 		if isForeignKey(err) {
 			return Message{}, errs.Field("assigned_to", "no such user: %d", assignee)
 		}
 		return Message{}, err
 	}
+	if len(add)+len(remove) > 0 {
+		if err := s.cfg.Store.TagConversation(ctx, m.ChannelID, m.Conversation, add, remove); err != nil {
+			return Message{}, err
+		}
+	}
 	m.Status, m.AssignedTo = status, assignee
+	one := []Message{m}
+	if err := s.withTags(ctx, one); err != nil {
+		return Message{}, err
+	}
+	m = one[0]
+	slaState(&m, s.cfg.Now())
 	return m, nil
 }
 

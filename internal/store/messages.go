@@ -14,11 +14,12 @@ import (
 
 // messageInsertColumns are the columns one ingested message fills.
 const messageInsertColumns = `channel_id, external_id, kind, author_external_id, author_name, author_handle, text, url,
-	in_reply_to, thread_id, created_at, received_at, unit_id, intent, lang, models, score, status, conversation, queue, updated_at`
+	in_reply_to, thread_id, created_at, received_at, unit_id, intent, lang, models, score, status, conversation, queue, updated_at,
+	sla_due_at, sla_warn_at`
 
-const nMessageInsertColumns = 21
+const nMessageInsertColumns = 23
 
-// messageChunk is how many rows one INSERT carries: 400 × 21 parameters
+// messageChunk is how many rows one INSERT carries: 400 × 23 parameters
 // stays well under both engines' limits.
 const messageChunk = 400
 
@@ -102,7 +103,7 @@ func (s *Store) IngestMessages(ctx context.Context, msgs []inbox.Message) ([]inb
 				}
 				args = append(args, m.ChannelID, m.ExternalID, m.Kind, m.AuthorExternalID, m.AuthorName, m.AuthorHandle, m.Text,
 					m.URL, m.InReplyTo, m.ThreadID, ms(m.CreatedAt), ms(now), unit, m.Intent, m.Lang, strings.Join(m.Models, "|"),
-					m.Score, status, m.Conversation, m.Queue, ms(now))
+					m.Score, status, m.Conversation, m.Queue, ms(now), nullMS(m.SLADueAt), nullMS(m.SLAWarnAt))
 			}
 			positional := s.engine == SQLite
 			q := fullChunkSQL[positional]
@@ -198,18 +199,21 @@ func (s *Store) fillUnits(ctx context.Context, msgs []inbox.Message) error {
 
 const messageSelect = `SELECT m.id, m.channel_id, m.external_id, m.kind, m.author_external_id, m.author_name, m.author_handle,
 	m.text, m.url, m.in_reply_to, m.thread_id, m.created_at, m.received_at, COALESCE(m.unit_id, 0), COALESCE(u.key, ''),
-	m.intent, m.lang, m.models, m.score, m.status, m.conversation, COALESCE(m.assigned_user_id, 0), m.queue, COALESCE(m.lead_id, 0)
+	m.intent, m.lang, m.models, m.score, m.status, m.conversation, COALESCE(m.assigned_user_id, 0), m.queue, COALESCE(m.lead_id, 0), m.first_response_at,
+	m.sla_due_at, m.sla_warn_at
 	FROM messages m LEFT JOIN units u ON u.id = m.unit_id`
 
 func scanMessage(row scanner) (inbox.Message, error) {
 	var m inbox.Message
 	var created, received int64
 	var models string
+	var firstResp, slaDue, slaWarn sql.NullInt64
 	err := row.Scan(&m.ID, &m.ChannelID, &m.ExternalID, &m.Kind, &m.AuthorExternalID, &m.AuthorName, &m.AuthorHandle,
 		&m.Text, &m.URL, &m.InReplyTo, &m.ThreadID, &created, &received, &m.UnitID, &m.Unit,
-		&m.Intent, &m.Lang, &models, &m.Score, &m.Status, &m.Conversation, &m.AssignedTo, &m.Queue, &m.LeadID)
+		&m.Intent, &m.Lang, &models, &m.Score, &m.Status, &m.Conversation, &m.AssignedTo, &m.Queue, &m.LeadID, &firstResp, &slaDue, &slaWarn)
 	m.CreatedAt, m.ReceivedAt = fromMS(created), fromMS(received)
 	m.Models = splitModels(models)
+	m.FirstResponseAt, m.SLADueAt, m.SLAWarnAt = fromNullMS(firstResp), fromNullMS(slaDue), fromNullMS(slaWarn)
 	return m, err
 }
 
@@ -274,6 +278,16 @@ func (s *Store) messageWhere(scope []string, f inbox.Filter, scan bool) (string,
 	}
 	if f.Conversation != "" {
 		add(col+"conversation = $%d", f.Conversation)
+	}
+	switch f.SLA {
+	case inbox.SLABreached:
+		add(col+"sla_due_at <= $%d AND "+col+"first_response_at IS NULL AND "+col+"status <> 'closed'", ms(f.Now))
+	case inbox.SLADueSoon:
+		add(col+"sla_warn_at <= $%d AND "+col+"first_response_at IS NULL AND "+col+"status <> 'closed'", ms(f.Now))
+		add(col+"sla_due_at > $%d", ms(f.Now))
+	}
+	if f.Tag != "" {
+		add("EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.channel_id = m.channel_id AND ct.conversation = m.conversation AND ct.tag = $%d)", f.Tag)
 	}
 	if f.BeforeID != 0 {
 		add("m.id < $%d", f.BeforeID)
@@ -347,9 +361,10 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (inbox.Message, strin
 	var m inbox.Message
 	var created, received int64
 	var models string
+	var firstResp, slaDue, slaWarn sql.NullInt64
 	err := row.Scan(&path, &m.ID, &m.ChannelID, &m.ExternalID, &m.Kind, &m.AuthorExternalID, &m.AuthorName, &m.AuthorHandle,
 		&m.Text, &m.URL, &m.InReplyTo, &m.ThreadID, &created, &received, &m.UnitID, &m.Unit,
-		&m.Intent, &m.Lang, &models, &m.Score, &m.Status, &m.Conversation, &m.AssignedTo, &m.Queue, &m.LeadID)
+		&m.Intent, &m.Lang, &models, &m.Score, &m.Status, &m.Conversation, &m.AssignedTo, &m.Queue, &m.LeadID, &firstResp, &slaDue, &slaWarn)
 	if isNoRows(err) {
 		return m, "", errNoRows
 	}
@@ -358,6 +373,7 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (inbox.Message, strin
 	}
 	m.CreatedAt, m.ReceivedAt = fromMS(created), fromMS(received)
 	m.Models = splitModels(models)
+	m.FirstResponseAt, m.SLADueAt, m.SLAWarnAt = fromNullMS(firstResp), fromNullMS(slaDue), fromNullMS(slaWarn)
 	return m, path, nil
 }
 
@@ -415,7 +431,7 @@ func (s *Store) Notes(ctx context.Context, channelID int64, conversation string)
 
 // InboxUnits lists every unit's id, key, name, kind and path (for routing).
 func (s *Store) InboxUnits(ctx context.Context) ([]inbox.UnitRef, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, key, name, kind, path FROM units`)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, key, name, kind, path, time_zone FROM units`)
 	if err != nil {
 		return nil, fmt.Errorf("store: units: %w", err)
 	}
@@ -423,7 +439,7 @@ func (s *Store) InboxUnits(ctx context.Context) ([]inbox.UnitRef, error) {
 	var list []inbox.UnitRef
 	for rows.Next() {
 		var u inbox.UnitRef
-		if err := rows.Scan(&u.ID, &u.Key, &u.Name, &u.Kind, &u.Path); err != nil {
+		if err := rows.Scan(&u.ID, &u.Key, &u.Name, &u.Kind, &u.Path, &u.TimeZone); err != nil {
 			return nil, err
 		}
 		list = append(list, u)

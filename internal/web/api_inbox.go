@@ -19,6 +19,14 @@ func (s *Server) routesInbox() {
 		s.api("PATCH", "/api/v1/messages/{id}", s.apiUpdateMessage)
 		s.api("GET", "/api/v1/messages/{id}/conversation", s.apiConversation)
 		s.api("POST", "/api/v1/messages/{id}/notes", s.apiAddNote)
+		s.api("POST", "/api/v1/messages/{id}/replies", s.apiReply)
+		s.api("GET", "/api/v1/messages/{id}/saved-replies", s.apiSavedRepliesFor)
+		s.api("POST", "/api/v1/messages/bulk", s.apiBulkMessages)
+		s.api("GET", "/api/v1/inbox/saved-replies", s.apiSavedReplies)
+		s.api("POST", "/api/v1/inbox/saved-replies", s.apiCreateSavedReply)
+		s.api("DELETE", "/api/v1/inbox/saved-replies/{id}", s.apiDeleteSavedReply)
+		s.api("GET", "/api/v1/inbox/sla", s.apiSLA)
+		s.api("PUT", "/api/v1/inbox/sla", s.apiSetSLA)
 	}
 	if s.Leads != nil {
 		s.api("GET", "/api/v1/leads", s.apiLeads)
@@ -62,7 +70,7 @@ func queryInts(r *http.Request, dst map[string]*int) error {
 // messageFilter reads the message list's filters from the query string.
 func messageFilter(r *http.Request) (inbox.Filter, error) {
 	q := r.URL.Query()
-	f := inbox.Filter{Unit: q.Get("unit"), Intent: q.Get("intent"), Lang: q.Get("lang"), Status: q.Get("status"), Text: q.Get("q")}
+	f := inbox.Filter{Unit: q.Get("unit"), Intent: q.Get("intent"), Lang: q.Get("lang"), Status: q.Get("status"), Text: q.Get("q"), SLA: q.Get("sla"), Tag: q.Get("tag")}
 	if f.Lang == "" {
 		f.Lang = q.Get("language")
 	}
@@ -149,6 +157,113 @@ func (s *Server) apiAddNote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, n)
+	return nil
+}
+
+func (s *Server) apiReply(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Text       string `json:"text"`
+		SavedReply int64  `json:"saved_reply"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	var rep inbox.Reply
+	if in.SavedReply != 0 && in.Text == "" {
+		rep, err = s.Inbox.ReplyWithSaved(r.Context(), principalOf(r), id, in.SavedReply)
+	} else {
+		rep, err = s.Inbox.Reply(r.Context(), principalOf(r), id, in.Text)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, rep)
+	return nil
+}
+
+func (s *Server) apiBulkMessages(w http.ResponseWriter, r *http.Request) error {
+	var in inbox.BulkInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	res, err := s.Inbox.Bulk(r.Context(), principalOf(r), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) apiSavedRepliesFor(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.Inbox.SavedRepliesFor(r.Context(), principalOf(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
+func (s *Server) apiSavedReplies(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.Inbox.SavedReplies(r.Context(), principalOf(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
+func (s *Server) apiCreateSavedReply(w http.ResponseWriter, r *http.Request) error {
+	var in inbox.SavedReplyInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	sr, err := s.Inbox.CreateSavedReply(r.Context(), principalOf(r), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, sr)
+	return nil
+}
+
+func (s *Server) apiDeleteSavedReply(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Inbox.DeleteSavedReply(r.Context(), principalOf(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiSLA(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.Inbox.SLA(r.Context(), principalOf(r), r.URL.Query().Get("unit"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) apiSetSLA(w http.ResponseWriter, r *http.Request) error {
+	var in inbox.SLAInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	v, err := s.Inbox.SetSLA(r.Context(), principalOf(r), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 

@@ -22,6 +22,9 @@ func (s *Server) routesUIInbox() {
 		s.uiPageRoute("GET /inbox/{id}", s.uiInboxMessage)
 		s.uiPageRoute("POST /inbox/{id}", s.uiInboxUpdate)
 		s.uiPageRoute("POST /inbox/{id}/notes", s.uiInboxNote)
+		s.uiPageRoute("POST /inbox/{id}/replies", s.uiInboxReply)
+		s.uiPageRoute("GET /inbox/events", s.uiInboxEvents)
+		s.uiPageRoute("POST /inbox/bulk", s.uiInboxBulk)
 	}
 	if s.Leads != nil {
 		s.uiPageRoute("GET /leads", s.uiLeads)
@@ -52,7 +55,7 @@ const uiInboxCountLimit = 10000
 func uiInboxFilter(r *http.Request) (inbox.Filter, map[string]string) {
 	q := r.URL.Query()
 	vals := map[string]string{}
-	for _, n := range []string{"intent", "lang", "status", "unit", "q"} {
+	for _, n := range []string{"intent", "lang", "status", "unit", "q", "sla", "tag"} {
 		vals[n] = strings.TrimSpace(q.Get(n))
 	}
 	if _, ok := q["status"]; !ok {
@@ -65,7 +68,7 @@ func uiInboxFilter(r *http.Request) (inbox.Filter, map[string]string) {
 	if offset < 0 {
 		offset = 0
 	}
-	return inbox.Filter{Intent: vals["intent"], Lang: vals["lang"], Status: vals["status"], Unit: vals["unit"], Text: vals["q"],
+	return inbox.Filter{Intent: vals["intent"], Lang: vals["lang"], Status: vals["status"], Unit: vals["unit"], Text: vals["q"], SLA: vals["sla"], Tag: vals["tag"],
 		Limit: uiInboxPageSize, Offset: offset, CountLimit: uiInboxCountLimit}, vals
 }
 
@@ -149,6 +152,7 @@ type uiInboxMessagePage struct {
 	uiPage
 	Message      inbox.Message
 	Conversation inbox.Conversation
+	SavedReplies []inbox.SavedReply
 	MayAnswer    bool
 	Statuses     []string
 }
@@ -174,7 +178,11 @@ func (s *Server) uiInboxMessage(w http.ResponseWriter, r *http.Request, p *acces
 	if err != nil {
 		return err
 	}
-	d := uiInboxMessagePage{uiPage: s.uiBase(r, "Conversation", "inbox"), Message: m, Conversation: c,
+	saved, err := s.Inbox.SavedRepliesFor(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	d := uiInboxMessagePage{uiPage: s.uiBase(r, "Conversation", "inbox"), Message: m, Conversation: c, SavedReplies: saved,
 		MayAnswer: p.CanAnywhere(access.AnswerInbox), Statuses: []string{inbox.StatusOpen, inbox.StatusPending, inbox.StatusClosed}}
 	s.uiTakeFlash(w, r, &d.uiPage)
 	s.uiRender(w, r, http.StatusOK, "inbox_message", d)
@@ -200,7 +208,18 @@ func (s *Server) uiInboxUpdate(w http.ResponseWriter, r *http.Request, p *access
 		var none int64
 		patch.AssignedTo = &none
 	}
+	if t := strings.TrimSpace(r.PostFormValue("tag")); t != "" {
+		patch.AddTags = strings.Fields(strings.ReplaceAll(t, ",", " "))
+	}
+	if t := r.PostFormValue("untag"); t != "" {
+		patch.RemoveTags = []string{t}
+	}
 	if _, err := s.Inbox.Update(r.Context(), p, id, patch); err != nil {
+		if errs.Is(err, errs.Invalid) {
+			s.uiSetFlash(w, err.Error())
+			http.Redirect(w, r, fmt.Sprintf("/inbox/%d", id), http.StatusSeeOther)
+			return nil
+		}
 		return err
 	}
 	s.uiSetFlash(w, "Conversation updated.")

@@ -1,0 +1,148 @@
+// The inbox pages' script: live updates and keyboard shortcuts. Progressive
+// enhancement only (every action is also a form); a file, since the CSP
+// allows no inline scripts.
+//
+// Live updates: the list page listens to /inbox/events (server-sent
+// events, the caller's units only) and, on a new message, asks the server
+// for the "N new messages" banner at once (htmx, the event "inbox-new").
+//
+// Shortcuts: j / k move through the list, Enter or o opens, e closes the
+// conversation, a assigns it to me, r goes to the reply box, x checks the
+// row for a bulk action, ? lists them.
+(function () {
+  "use strict";
+
+  var live = document.querySelector(".inbox-live");
+  if (live && window.EventSource) {
+    var es = new EventSource("/inbox/events");
+    es.addEventListener("message", function () {
+      document.body.dispatchEvent(new CustomEvent("inbox-new"));
+    });
+    window.addEventListener("pagehide", function () { es.close(); });
+  }
+
+  // Choosing a saved reply puts its text, filled in, into the reply box.
+  var saved = document.getElementById("reply-saved");
+  if (saved) {
+    saved.addEventListener("change", function () {
+      var opt = saved.options[saved.selectedIndex];
+      var text = document.getElementById("reply-text");
+      if (opt && text && opt.getAttribute("data-text")) {
+        text.value = opt.getAttribute("data-text");
+        text.focus();
+      }
+    });
+  }
+
+  // A reply still on its way: look again in a few seconds, unless someone
+  // is writing.
+  if (document.querySelector(".rs-scheduled, .rs-publishing")) {
+    window.setTimeout(function () {
+      var text = document.getElementById("reply-text");
+      var note = document.getElementById("note-text");
+      if ((!text || !text.value) && (!note || !note.value)) {
+        window.location.reload();
+      }
+    }, 4000);
+  }
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // post sends a form to the conversation of message id, then reloads.
+  function post(id, fields) {
+    var body = new URLSearchParams(fields);
+    body.set("csrf", csrf());
+    fetch("/inbox/" + id, {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: { "X-CSRF-Token": csrf() }
+    }).then(function () { window.location.reload(); });
+  }
+
+  var rows = Array.prototype.slice.call(document.querySelectorAll(".inbox-table tbody tr"));
+  var current = -1;
+  function select(i) {
+    if (!rows.length) {
+      return;
+    }
+    i = Math.max(0, Math.min(rows.length - 1, i));
+    if (current >= 0 && rows[current]) {
+      rows[current].classList.remove("selected");
+    }
+    current = i;
+    rows[i].classList.add("selected");
+    rows[i].scrollIntoView({ block: "nearest" });
+  }
+  function selectedID() {
+    var row = rows[current];
+    if (row) {
+      return row.getAttribute("data-id");
+    }
+    var page = document.querySelector("[data-message-id]");
+    return page ? page.getAttribute("data-message-id") : null;
+  }
+
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey || (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))) {
+      return;
+    }
+    var id;
+    switch (e.key) {
+    case "j":
+      select(current + 1);
+      break;
+    case "k":
+      select(current - 1);
+      break;
+    case "Enter":
+    case "o":
+      if ((id = rows[current] && selectedID())) {
+        window.location.href = "/inbox/" + id;
+      } else {
+        return;
+      }
+      break;
+    case "e":
+      if (!(id = selectedID())) {
+        return;
+      }
+      post(id, { status: "closed" });
+      break;
+    case "a":
+      if (!(id = selectedID())) {
+        return;
+      }
+      post(id, { assign: "me" });
+      break;
+    case "r":
+      var box = document.getElementById("reply-text");
+      if (box) {
+        box.focus();
+      } else if ((id = selectedID())) {
+        window.location.href = "/inbox/" + id + "#reply-text";
+      } else {
+        return;
+      }
+      break;
+    case "x":
+      var box2 = rows[current] && rows[current].querySelector('input[type="checkbox"]');
+      if (!box2) {
+        return;
+      }
+      box2.checked = !box2.checked;
+      break;
+    case "?":
+      var help = document.getElementById("inbox-keys");
+      if (help) {
+        help.hidden = !help.hidden;
+      }
+      break;
+    default:
+      return;
+    }
+    e.preventDefault();
+  });
+})();
