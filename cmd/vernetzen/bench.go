@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vernetzen/vernetzen/internal/analytics/analyticsbench"
 	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/connector/mastodon"
 	"github.com/vernetzen/vernetzen/internal/connector/mastodon/mastodontest"
@@ -47,7 +48,7 @@ import (
 // instance's rate limits forced, against a baseline measured in the same
 // run: the same posts sent straight through the Mastodon connector.
 func cmdBench(ctx context.Context, fs *flag.FlagSet, rest []string, stdout io.Writer) error {
-	const usage = "usage: vernetzen bench publish [--channels N] [--kill] | vernetzen bench ingest [--messages N]"
+	const usage = "usage: vernetzen bench publish [--channels N] [--kill] | vernetzen bench ingest [--messages N] | vernetzen bench analytics [--channels N]"
 	if len(rest) == 0 {
 		return errs.E(errs.Invalid, usage)
 	}
@@ -55,6 +56,8 @@ func cmdBench(ctx context.Context, fs *flag.FlagSet, rest []string, stdout io.Wr
 	case "publish":
 	case "ingest":
 		return benchIngest(ctx, fs, rest[1:], stdout)
+	case "analytics":
+		return benchAnalytics(ctx, fs, rest[1:], stdout)
 	default:
 		return errs.E(errs.Invalid, usage)
 	}
@@ -497,6 +500,24 @@ func benchIngest(ctx context.Context, fs *flag.FlagSet, args []string, stdout io
 		return err
 	}
 	res, err := inboxbench.Run(ctx, inboxbench.Options{N: *n, Batch: *batch, Queries: *queries, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, res)
+	return nil
+}
+
+func benchAnalytics(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	channels := fs.Int("channels", 10000, "channels")
+	days := fs.Int("days", 730, "days of daily audience per channel")
+	metrics := fs.Int("post-metrics", 1000000, "post-metric rows")
+	queries := fs.Int("queries", 50, "timed queries per figure")
+	dsn := fs.String("pg", "", "run on this PostgreSQL instead of SQLite")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := analyticsbench.Run(ctx, analyticsbench.Options{Channels: *channels, Days: *days, PostMetrics: *metrics, Queries: *queries,
+		DSN: *dsn, Log: os.Stderr})
 	if err != nil {
 		return err
 	}
