@@ -25,3 +25,19 @@ func TestHumanDurations(t *testing.T) {
 		t.Error("median of none")
 	}
 }
+
+func TestPercentile(t *testing.T) {
+	ds := []time.Duration{}
+	for i := 1; i <= 10; i++ {
+		ds = append(ds, time.Duration(i)*time.Minute)
+	}
+	if got := percentile(ds, 0.9); got != "9m" {
+		t.Errorf("p90 of 1..10 minutes: %q", got)
+	}
+	if got := percentile(ds, 0.5); got != "5m" {
+		t.Errorf("median of 1..10 minutes: %q", got)
+	}
+	if percentile(nil, 0.9) != "" {
+		t.Error("p90 of none")
+	}
+}

@@ -342,3 +342,29 @@ func (s *Store) TopicReach(ctx context.Context, unitPath string, p analytics.Per
 	}
 	return out, rows.Err()
 }
+
+var _ analytics.CareStore = (*Store)(nil)
+
+// CareMessages lists a subtree's messages that arrived in [from, to),
+// with their queue, unit, first reply and SLA.
+func (s *Store) CareMessages(ctx context.Context, unitPath string, from, to time.Time) ([]analytics.CareMessage, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT m.queue, u.key, u.name, u.path, m.received_at, m.first_response_at, m.sla_due_at
+		FROM messages m JOIN units u ON u.id = m.unit_id
+		WHERE u.path LIKE $1 ESCAPE '\' AND m.received_at >= $2 AND m.received_at < $3`, escapeLike(unitPath)+"%", ms(from), ms(to))
+	if err != nil {
+		return nil, fmt.Errorf("store: care messages: %w", err)
+	}
+	defer rows.Close()
+	var out []analytics.CareMessage
+	for rows.Next() {
+		var m analytics.CareMessage
+		var received int64
+		var responded, due sql.NullInt64
+		if err := rows.Scan(&m.Queue, &m.Unit, &m.UnitName, &m.UnitPath, &received, &responded, &due); err != nil {
+			return nil, fmt.Errorf("store: care messages: %w", err)
+		}
+		m.ReceivedAt, m.RespondedAt, m.SLADueAt = fromMS(received), fromNullMS(responded), fromNullMS(due)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -442,3 +442,51 @@ func TestChannelMixPerTopic(t *testing.T) {
 		t.Fatalf("bmw-uk mix: %+v", res.Topics)
 	}
 }
+
+func TestCareReport(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	uk := e.channelByHandle("simulator", "bmw_uk")
+	e.connectSim(uk, "bmw_uk")
+	var res ingestAnswer
+	if code := e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{
+		msgIn(uk, "c1", "a1", "My iDrive keeps crashing after the update, please help."),
+		msgIn(uk, "c2", "a2", "How much would leasing a new X3 cost? I'd like a test drive."),
+		msgIn(uk, "c3", "a3", "My navigation shows the wrong map since yesterday."),
+	}}, &res); code != 202 || res.Accepted != 3 {
+		t.Fatalf("ingest: %d %+v", code, res)
+	}
+	var list struct {
+		Items []struct {
+			ID         int64  `json:"id"`
+			ExternalID string `json:"external_id"`
+		} `json:"items"`
+	}
+	e.do(adm, "GET", "/api/v1/messages?unit=bmw-uk", nil, &list)
+	ids := map[string]int64{}
+	for _, m := range list.Items {
+		ids[m.ExternalID] = m.ID
+	}
+	if code := e.do(adm, "POST", fmt.Sprintf("/api/v1/messages/%d/replies", ids["c1"]), map[string]string{"text": "Sorry about that, we'll call you."}, nil); code != 201 {
+		t.Fatalf("reply: %d", code)
+	}
+	// c3 waited past its SLA without an answer.
+	if _, err := e.store.DB().ExecContext(ctx, `UPDATE messages SET sla_due_at = $1 WHERE id = $2`, time.Now().Add(-time.Hour).UnixMilli(), ids["c3"]); err != nil {
+		t.Fatal(err)
+	}
+	var c analytics.Care
+	if code := e.do(adm, "GET", "/api/v1/analytics/care?unit=bmw&tz=UTC", nil, &c); code != 200 {
+		t.Fatalf("care: %d", code)
+	}
+	if c.Total.Messages != 3 || c.Total.Responded != 1 || c.Total.Breached != 1 || c.Total.Median == "" {
+		t.Fatalf("total: %+v", c.Total)
+	}
+	if len(c.ByUnit) != 1 || c.ByUnit[0].Key != "bmw-uk" || len(c.ByQueue) < 2 {
+		t.Fatalf("by unit %+v, by queue %+v", c.ByUnit, c.ByQueue)
+	}
+	viewer := e.user("viewer@example.com", "bmw", access.RoleViewer)
+	if code := e.do(viewer, "GET", "/api/v1/analytics/care?unit=bmw", nil, nil); code != 403 {
+		t.Fatalf("viewer: %d", code)
+	}
+}

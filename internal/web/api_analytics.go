@@ -17,6 +17,7 @@ func (s *Server) routesAnalytics() {
 	s.api("GET", "/api/v1/analytics/funnel", s.apiFunnel)
 	s.api("GET", "/api/v1/analytics/campaigns/{id}", s.apiCampaignReport)
 	s.api("GET", "/api/v1/analytics/topics", s.apiTopics)
+	s.api("GET", "/api/v1/analytics/care", s.apiCare)
 }
 
 // apiOverview answers a unit subtree's overview as JSON, or as CSV with
@@ -159,4 +160,36 @@ func (s *Server) apiTopics(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"unit": unit, "period": per, "topics": mix})
 	return nil
+}
+
+// apiCare answers inbound volume, response times and SLA breaches per
+// queue and unit; format=csv gives one row per queue and unit.
+func (s *Server) apiCare(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	unit := q.Get("unit")
+	if unit == "" {
+		unit = s.defaultUnit(r)
+	}
+	c, err := s.Analytics.Care(r.Context(), principalOf(r), unit, q.Get("from"), q.Get("to"), q.Get("tz"))
+	if err != nil {
+		return err
+	}
+	if q.Get("format") != "csv" {
+		writeJSON(w, http.StatusOK, c)
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="care-`+c.Unit+`-`+c.Period.From+`-`+c.Period.To+`.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"by", "key", "name", "messages", "responded", "median_response", "p90_response", "sla_breached"})
+	for _, sec := range []struct {
+		by   string
+		rows []analytics.CareRow
+	}{{"queue", c.ByQueue}, {"unit", c.ByUnit}, {"total", []analytics.CareRow{c.Total}}} {
+		for _, r := range sec.rows {
+			cw.Write([]string{sec.by, r.Key, r.Name, strconv.Itoa(r.Messages), strconv.Itoa(r.Responded), r.Median, r.P90, strconv.Itoa(r.Breached)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -2,6 +2,7 @@ package web
 
 // analyticsOps documents the analytics API.
 var analyticsOps = []apiOp{
+	{"GET", "/api/v1/analytics/care", "Inbound volume, response times (median and p90, arrival to the conversation's first reply) and SLA breaches per queue and unit for the messages that arrived in the period; format=csv for a download", "", "Care", "", []string{"unit", "from", "to", "tz", "format"}},
 	{"GET", "/api/v1/analytics/topics", "The channel mix per topic: for each campaign topic, which platforms carried its posts and engagement in the period (shares of the topic's engagement); format=csv for a download", "", "TopicMixList", "", []string{"unit", "from", "to", "tz", "format"}},
 	{"GET", "/api/v1/analytics/campaigns/{id}", "A campaign's reach and engagement by platform and unit (its posts and the posts that took them up), the markets and dealers that took it up, the messages answering its posts by intent and the leads they made", "", "CampaignReport", "", nil},
 	{"GET", "/api/v1/analytics/funnel", "The lead funnel of a unit subtree per market and dealer (leads created in the period, how far they got, median time to first contact); format=csv for a download", "", "Funnel", "", []string{"unit", "from", "to", "tz", "format"}},
@@ -33,6 +34,10 @@ var analyticsSchemas = map[string]any{
 		"engagement_share": map[string]any{"type": "number"}, "engagements_per_post": map[string]any{"type": "number"}}, "platform", "posts"),
 	"TopicMix":     obj(map[string]any{"topic": str(), "posts": num(), "engagements": num(), "platforms": arr(ref("PlatformShare"))}, "topic", "platforms"),
 	"TopicMixList": obj(map[string]any{"unit": str(), "period": ref("Period"), "topics": arr(ref("TopicMix"))}, "unit", "period", "topics"),
+	"CareRow": obj(map[string]any{"key": str(), "name": str(), "messages": num(), "responded": num(), "median_response": str(),
+		"p90_response": str(), "sla_breached": num()}, "key", "messages"),
+	"Care": obj(map[string]any{"unit": str(), "period": ref("Period"), "by_queue": arr(ref("CareRow")), "by_unit": arr(ref("CareRow")),
+		"total": ref("CareRow")}, "unit", "period", "by_queue", "by_unit", "total"),
 	"Overview": obj(map[string]any{"engagement": arr(ref("Engagement")), "top_posts": arr(ref("TopPost")), "unit": str(), "unit_name": str(), "period": ref("Period"), "previous": ref("Period"),
 		"days": arr(str()), "audience": arr(ref("PlatformAudience")), "posts": arr(ref("Count")), "inbound": arr(ref("Count")),
 		"leads": arr(ref("Count"))}, "unit", "period", "previous", "days", "audience", "posts"),
