@@ -35,6 +35,8 @@ type uiAnalyticsPage struct {
 	Funnel *analytics.Funnel
 	// Topics is the channel mix per campaign topic.
 	Topics []analytics.TopicMix
+	// Care is the care report, when the caller may read the inbox.
+	Care *analytics.Care
 }
 
 func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -61,7 +63,13 @@ func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.P
 		if mix, _, err := s.Analytics.Topics(r.Context(), p, o.Unit, o.Period.From, o.Period.To, o.Period.TimeZone); err == nil {
 			d.Topics = mix
 		}
-		if p.Can(access.ReadLeads, s.unitPath(r, o.Unit)) {
+		path := s.unitPath(r, o.Unit)
+		if p.Can(access.ReadInbox, path) {
+			if c, err := s.Analytics.Care(r.Context(), p, o.Unit, o.Period.From, o.Period.To, o.Period.TimeZone); err == nil {
+				d.Care = &c
+			}
+		}
+		if p.Can(access.ReadLeads, path) {
 			if f, err := s.Analytics.Funnel(r.Context(), p, o.Unit, o.Period.From, o.Period.To, o.Period.TimeZone); err == nil {
 				d.Funnel = &f
 			}
