@@ -386,6 +386,24 @@ func TestCampaignReport(t *testing.T) {
 	if len(rep.Leads) != 1 || rep.Leads[0].Key != "new" || rep.Leads[0].Current != 1 {
 		t.Fatalf("leads: %+v", rep.Leads)
 	}
+	// The campaign page shows the report, and its CSV downloads.
+	b := e.browser()
+	e.user("brand@example.com", "bmw", access.RoleManager)
+	b.login("brand@example.com")
+	if code, body := b.get(fmt.Sprintf("/campaigns/%d", camp.ID)); code != 200 || !strings.Contains(body, "Taken up by markets and dealers") || !strings.Contains(body, "format=csv") {
+		t.Fatalf("campaign page: %d", code)
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/analytics/campaigns/%d?format=csv", e.http.URL, camp.ID), nil)
+	req.Header.Set("Authorization", "Bearer "+adm)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(csvBody), "platform,simulator,,2,") || !strings.Contains(string(csvBody), "taken_up,bmw-muenchen-nord") {
+		t.Fatalf("campaign csv:\n%s", csvBody)
+	}
 	// A MINI manager can't see BMW's campaign.
 	mini := e.user("mini@example.com", "mini", access.RoleManager)
 	if code := e.do(mini, "GET", fmt.Sprintf("/api/v1/analytics/campaigns/%d", camp.ID), nil, nil); code != 404 {

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/vernetzen/vernetzen/internal/analytics"
 )
@@ -128,8 +129,40 @@ func (s *Server) apiCampaignReport(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	if r.URL.Query().Get("format") != "csv" {
+		writeJSON(w, http.StatusOK, rep)
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="campaign-`+strconv.FormatInt(rep.Campaign, 10)+`.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"section", "key", "name", "posts", "likes", "shares", "replies", "impressions"})
+	for _, sec := range []struct {
+		name string
+		rows []analytics.Reach
+	}{{"platform", rep.ByPlatform}, {"unit", rep.ByUnit}} {
+		for _, x := range sec.rows {
+			n := func(v int64) string { return strconv.FormatInt(v, 10) }
+			cw.Write([]string{sec.name, x.Key, x.Name, n(x.Posts), n(x.Likes), n(x.Shares), n(x.Replies), n(x.Impressions)})
+		}
+	}
+	for _, t := range rep.TakenUp {
+		published := ""
+		if t.PublishedAt != nil {
+			published = t.PublishedAt.Format(time.RFC3339)
+		}
+		cw.Write([]string{"taken_up", t.Unit, t.UnitName, strconv.FormatInt(t.PostID, 10), published, "", "", ""})
+	}
+	for _, sec := range []struct {
+		name string
+		rows []analytics.Count
+	}{{"inbound", rep.Inbound}, {"leads", rep.Leads}} {
+		for _, c := range sec.rows {
+			cw.Write([]string{sec.name, c.Key, "", strconv.FormatInt(c.Current, 10), "", "", "", ""})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // apiTopics answers the channel mix per topic: which platforms carried

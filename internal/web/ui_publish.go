@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/analytics"
 	"github.com/vernetzen/vernetzen/internal/errs"
 	"github.com/vernetzen/vernetzen/internal/org"
 	"github.com/vernetzen/vernetzen/internal/publish"
@@ -46,6 +47,8 @@ type uiCampaignsData struct {
 	uiPage
 	Campaigns []publish.Campaign
 	Campaign  publish.Campaign
+	// Report is the campaign's reach and results (nil without analytics).
+	Report *analytics.CampaignReport
 }
 
 func (s *Server) uiCampaigns(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -66,7 +69,13 @@ func (s *Server) uiCampaign(w http.ResponseWriter, r *http.Request, p *access.Pr
 	if err != nil {
 		return err
 	}
-	s.uiRender(w, r, http.StatusOK, "publish_campaign", uiCampaignsData{uiPage: s.uiBase(r, c.Name, "publish"), Campaign: c})
+	d := uiCampaignsData{uiPage: s.uiBase(r, c.Name, "publish"), Campaign: c}
+	if s.Analytics != nil {
+		if rep, err := s.Analytics.Campaign(r.Context(), p, id); err == nil {
+			d.Report = &rep
+		}
+	}
+	s.uiRender(w, r, http.StatusOK, "publish_campaign", d)
 	return nil
 }
 
