@@ -28,7 +28,6 @@ package x
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,7 +40,6 @@ import (
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/connector"
-	"github.com/vernetzen/vernetzen/internal/secret"
 )
 
 // Platform is this connector's name.
@@ -603,66 +601,20 @@ func (c *Connector) AuthorizeURL(acct *connector.Account, app connector.App, sta
 	return AuthorizeEndpoint + "?" + q.Encode(), nil
 }
 
-// Exchange implements connector.OAuthFlow (authorization_code grant with
-// the PKCE verifier).
+// Exchange implements connector.OAuthFlow (authorization code with PKCE).
 func (c *Connector) Exchange(ctx context.Context, acct *connector.Account, app connector.App, code string, pkce connector.PKCE) (connector.Credentials, error) {
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {app.RedirectURI},
-		"code_verifier": {pkce.Verifier}, "client_id": {app.ClientID}}
-	cr, err := c.token(ctx, acct, app, form, "oauth token")
-	var e *connector.Error
-	if errors.As(err, &e) && e.Kind == connector.KindPermanent {
-		e.Kind = connector.KindReconnectNeeded // a bad or used code: start again
-	}
-	return cr, err
+	return c.oauth().Exchange(ctx, acct, app, code, pkce)
 }
 
 // Refresh implements connector.Refresher (refresh_token grant). X rotates
 // refresh tokens; the old one is kept if none comes back.
 func (c *Connector) Refresh(ctx context.Context, acct *connector.Account) (connector.Credentials, error) {
-	rt := acct.Credentials.RefreshToken
-	if rt.IsZero() {
-		return connector.Credentials{}, &connector.Error{Kind: connector.KindReconnectNeeded, Platform: Platform,
-			Op: "refresh credentials", Message: "no refresh token; reconnect the channel"}
-	}
-	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt.Reveal()}, "client_id": {acct.App.ClientID}}
-	cr, err := c.token(ctx, acct, acct.App, form, "refresh credentials")
-	if err != nil {
-		return cr, err
-	}
-	if cr.RefreshToken.IsZero() {
-		cr.RefreshToken = rt
-	}
-	cr.Extra = acct.Credentials.Extra
-	return cr, nil
+	return c.oauth().Refresh(ctx, acct)
 }
 
-// token posts form to the token endpoint; a confidential client
-// authenticates with HTTP Basic (client id and secret).
-func (c *Connector) token(ctx context.Context, acct *connector.Account, app connector.App, form url.Values, op string) (connector.Credentials, error) {
-	req := connector.FormRequest(http.MethodPost, base(acct)+"/2/oauth2/token", form)
-	req.Op, req.NoAuth, req.NoRefresh = op, true, true
-	if !app.ClientSecret.IsZero() {
-		req.Header = http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString(
-			[]byte(app.ClientID+":"+app.ClientSecret.Reveal()))}}
-	}
-	var tok struct {
-		TokenType    string `json:"token_type"`
-		ExpiresIn    int64  `json:"expires_in"`
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-		Scope        string `json:"scope"`
-	}
-	if _, err := c.client.JSON(ctx, acct, req, &tok); err != nil {
-		return connector.Credentials{}, err
-	}
-	if tok.AccessToken == "" {
-		return connector.Credentials{}, &connector.Error{Kind: connector.KindTransient, Platform: Platform, Op: op,
-			Message: "the token endpoint answered without an access token"}
-	}
-	cr := connector.Credentials{AccessToken: secret.Secret(tok.AccessToken), RefreshToken: secret.Secret(tok.RefreshToken),
-		TokenType: tok.TokenType, Scopes: strings.Fields(tok.Scope)}
-	if tok.ExpiresIn > 0 {
-		cr.ExpiresAt = c.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
-	}
-	return cr, nil
+// oauth is X's token endpoint; a confidential client authenticates with
+// HTTP Basic.
+func (c *Connector) oauth() connector.OAuth2 {
+	return connector.OAuth2{Client: c.client, Now: c.now, BasicAuth: true,
+		TokenURL: func(acct *connector.Account) string { return base(acct) + "/2/oauth2/token" }}
 }

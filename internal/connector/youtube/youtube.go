@@ -44,7 +44,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/vernetzen/vernetzen/internal/connector"
-	"github.com/vernetzen/vernetzen/internal/secret"
 )
 
 // Platform is this connector's name.
@@ -821,60 +820,16 @@ func (c *Connector) AuthorizeURL(acct *connector.Account, app connector.App, sta
 
 // Exchange implements connector.OAuthFlow.
 func (c *Connector) Exchange(ctx context.Context, acct *connector.Account, app connector.App, code string, pkce connector.PKCE) (connector.Credentials, error) {
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {app.RedirectURI},
-		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret.Reveal()}}
-	if pkce.Verifier != "" {
-		form.Set("code_verifier", pkce.Verifier)
-	}
-	cr, err := c.token(ctx, acct, form, "oauth token")
-	var e *connector.Error
-	if errors.As(err, &e) && e.Kind == connector.KindPermanent {
-		e.Kind = connector.KindReconnectNeeded
-	}
-	return cr, err
+	return c.oauth().Exchange(ctx, acct, app, code, pkce)
 }
 
 // Refresh implements connector.Refresher. Google normally returns no new
 // refresh token; the old one is kept.
 func (c *Connector) Refresh(ctx context.Context, acct *connector.Account) (connector.Credentials, error) {
-	rt := acct.Credentials.RefreshToken
-	if rt.IsZero() {
-		return connector.Credentials{}, &connector.Error{Kind: connector.KindReconnectNeeded, Platform: Platform,
-			Op: "refresh credentials", Message: "no refresh token; reconnect the channel"}
-	}
-	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt.Reveal()},
-		"client_id": {acct.App.ClientID}, "client_secret": {acct.App.ClientSecret.Reveal()}}
-	cr, err := c.token(ctx, acct, form, "refresh credentials")
-	if err != nil {
-		return cr, err
-	}
-	if cr.RefreshToken.IsZero() {
-		cr.RefreshToken = rt
-	}
-	cr.Extra = acct.Credentials.Extra
-	return cr, nil
+	return c.oauth().Refresh(ctx, acct)
 }
 
-func (c *Connector) token(ctx context.Context, acct *connector.Account, form url.Values, op string) (connector.Credentials, error) {
-	req := connector.FormRequest(http.MethodPost, tokenURL(acct), form)
-	req.Op, req.NoAuth, req.NoRefresh = op, true, true
-	var tok struct {
-		AccessToken  string `json:"access_token"`
-		ExpiresIn    int64  `json:"expires_in"`
-		RefreshToken string `json:"refresh_token"`
-		Scope        string `json:"scope"`
-		TokenType    string `json:"token_type"`
-	}
-	if _, err := c.client.JSON(ctx, acct, req, &tok); err != nil {
-		return connector.Credentials{}, err
-	}
-	if tok.AccessToken == "" {
-		return connector.Credentials{}, connector.Errorf(connector.KindTransient, Platform, op, "the token endpoint answered without an access token")
-	}
-	cr := connector.Credentials{AccessToken: secret.Secret(tok.AccessToken), RefreshToken: secret.Secret(tok.RefreshToken),
-		TokenType: tok.TokenType, Scopes: strings.Fields(tok.Scope)}
-	if tok.ExpiresIn > 0 {
-		cr.ExpiresAt = c.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
-	}
-	return cr, nil
+// oauth is Google's token endpoint; the client authenticates in the form.
+func (c *Connector) oauth() connector.OAuth2 {
+	return connector.OAuth2{Client: c.client, Now: c.now, TokenURL: tokenURL}
 }
