@@ -165,10 +165,27 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	}
 	a.connections.Log = log
 	a.connections.PollInterval = sf.pollInterval
-	a.inbox = inbox.NewService(inbox.Config{Store: a.store, Log: log, Accounts: a.connections, Registry: a.connections.Registry})
+	// On SQLite this process holds the data directory, so it alone works
+	// jobs there from now on: attempts a dead predecessor left half done
+	// are reconciled at once rather than after their lease.
+	var soleSince time.Time
+	if a.store.Engine() == store.SQLite {
+		release, err := lockDataDir(dataDir(g))
+		if err != nil && !errors.Is(err, errNoLockSupport) {
+			ln.Close()
+			return err
+		}
+		if release != nil {
+			defer release()
+			soleSince = time.Now()
+		}
+	}
+	a.inbox = inbox.NewService(inbox.Config{Store: a.store, Log: log, Accounts: a.connections, Registry: a.connections.Registry,
+		SoleWorkerSince: soleSince})
 	a.connections.Ingest = a.inbox
 	a.leads = leads.NewService(leads.Config{Store: a.store, Export: a.store, Box: a.box, Log: log})
 	a.publish.Log = log
+	a.publish.SoleWorkerSince = soleSince
 	collector := &analytics.Collector{Store: a.store, Accounts: a.connections, Log: log}
 	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Concurrency: 256, Register: func(w *river.Workers) {
 		a.connections.RegisterWorkers(w)

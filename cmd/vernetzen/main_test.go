@@ -218,3 +218,25 @@ func TestKeyCommands(t *testing.T) {
 		t.Fatalf("the new key was not written: %v", err)
 	}
 }
+
+// A second serving process on the same SQLite data directory is refused:
+// the first holds the directory, which lets it take over a dead
+// predecessor's half-done attempts at once.
+func TestServeHoldsTheDataDirectory(t *testing.T) {
+	if storetest.PostgresDSN() != "" {
+		t.Skip("the lock is SQLite's")
+	}
+	dir := t.TempDir()
+	release, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if _, err := lockDataDir(dir); err == nil || !strings.Contains(err.Error(), "another vernetzen serves") {
+		t.Fatalf("second lock: %v", err)
+	}
+	err = run(context.Background(), []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "another vernetzen serves") {
+		t.Fatalf("serve beside a holder: %v", err)
+	}
+}

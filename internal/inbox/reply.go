@@ -261,7 +261,7 @@ func (s *Service) DeliverReply(ctx context.Context, id int64) (time.Duration, er
 			return wait, nil
 		}
 	}
-	if r.Status == ReplyPublishing && r.LastAttemptAt != nil {
+	if r.Status == ReplyPublishing && r.LastAttemptAt != nil && !s.cfg.SoleWorkerSince.After(*r.LastAttemptAt) {
 		if wait := r.LastAttemptAt.Add(s.cfg.Lease).Sub(now); wait > 0 {
 			return wait, nil // another attempt may still be running
 		}

@@ -75,6 +75,10 @@ type Config struct {
 	MinWait     time.Duration // least wait after a 429 (default 1 s)
 	MaxFailures int           // failures before a reply is failed or unknown (default 8)
 	Lease       time.Duration // how long an attempt may be running (default 3 min)
+	// SoleWorkerSince, when set, says this process alone has worked
+	// replies on the database since then (see publish.Config): an
+	// attempt marked before it is reconciled at once.
+	SoleWorkerSince time.Time
 	// AfterReplyAnswer, if set, runs after the platform answered a send
 	// and before the outcome is stored (tests simulate a crash there).
 	AfterReplyAnswer func(replyID int64, err error) error

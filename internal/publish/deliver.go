@@ -154,7 +154,7 @@ func (s *Service) DeliverOnce(ctx context.Context, id int64) (time.Duration, err
 			return wait, nil
 		}
 	}
-	if d.Status == DeliveryPublishing && d.LastAttemptAt != nil {
+	if d.Status == DeliveryPublishing && d.LastAttemptAt != nil && !s.SoleWorkerSince.After(*d.LastAttemptAt) {
 		if wait := d.LastAttemptAt.Add(s.Lease).Sub(now); wait > 0 {
 			return wait, nil // another attempt may still be running
 		}

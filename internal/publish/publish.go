@@ -268,6 +268,12 @@ type Config struct {
 	// only after it may another worker reconcile it (default 3 minutes,
 	// above the worker's timeout).
 	Lease time.Duration
+	// SoleWorkerSince, when set, says this process has been the only one
+	// working deliveries on the database since then (SQLite, whose data
+	// directory the process holds locked): an attempt marked before it
+	// belongs to a process that is gone, so it is reconciled at once
+	// instead of waiting out its lease.
+	SoleWorkerSince time.Time
 	// AfterAnswer, when set, is called with the platform's answer before
 	// it is recorded; an error aborts the step there, as a crash would
 	// (for tests).

@@ -560,3 +560,38 @@ func TestResumeDeliveries(t *testing.T) {
 		t.Fatal("resumed deliveries published twice or not at all")
 	}
 }
+
+// A process that alone works the database (SQLite, its data directory
+// locked) reconciles an attempt left by a process that died at once; with
+// other nodes possibly alive it waits out the lease.
+func TestOrphanedAttemptReconciledAtOnceBySoleWorker(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	admin := e.user("admin@example.com", "group", access.RoleAdmin)
+	a := e.channelByHandle("simulator", "bmw_de")
+	e.connectSim(a, "bmw_de")
+	var p publish.Post
+	if code := e.do(admin, "POST", "/api/v1/posts", map[string]any{"text": "orphan test", "channels": []int64{a}}, &p); code != 201 {
+		t.Fatalf("post: %d", code)
+	}
+	svc := e.publish
+	crash := errors.New("killed")
+	svc.AfterAnswer = func(int64, error) error { return crash }
+	if _, err := svc.DeliverOnce(ctx, p.Deliveries[0].ID); !errors.Is(err, crash) {
+		t.Fatalf("crash step: %v", err)
+	}
+	svc.AfterAnswer = nil
+	// Another node might still be at it: wait out the lease.
+	if next, err := svc.DeliverOnce(ctx, p.Deliveries[0].ID); err != nil || next < time.Minute {
+		t.Fatalf("before the lease: next %v, %v", next, err)
+	}
+	// This process started after the attempt and works alone: reconcile now.
+	svc.SoleWorkerSince = time.Now()
+	if next, err := svc.DeliverOnce(ctx, p.Deliveries[0].ID); err != nil || next != 0 {
+		t.Fatalf("sole worker: next %v, %v", next, err)
+	}
+	d, _ := e.store.DeliveryByID(ctx, p.Deliveries[0].ID)
+	if d.Status != publish.DeliveryPublished || e.simPosts("bmw_de") != 1 || d.Attempts != 1 {
+		t.Fatalf("after reconcile: %+v, %d posts on the platform", d, e.simPosts("bmw_de"))
+	}
+}
