@@ -56,7 +56,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		d := time.Since(start)
 		_, pattern := s.mux.Handler(r)
 		s.metrics.observe(r.Method, pattern, rec.status, d)
-		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
+		// Probes, static files and the built-in simulated network (another
+		// "platform", polled every few seconds in the demo) would drown the
+		// log; they are still counted in /metrics.
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" ||
+			strings.HasPrefix(r.URL.Path, "/static/") || strings.HasPrefix(r.URL.Path, "/sim/") {
 			return
 		}
 		s.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration_ms", float64(d.Microseconds())/1000)
