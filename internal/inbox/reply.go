@@ -229,13 +229,7 @@ func (w *replyWorker) Work(ctx context.Context, job *river.Job[ReplyArgs]) error
 	}
 }
 
-func (s *Service) replyBackoff(failures int) time.Duration {
-	d := s.cfg.RetryBase
-	for i := 1; i < failures && d < 10*time.Minute; i++ {
-		d *= 2
-	}
-	return min(d, 10*time.Minute)
-}
+func (s *Service) replyBackoff(failures int) time.Duration { return s.replyPolicy().Backoff(failures) }
 
 // DeliverReply runs one step of a reply's delivery and says when to run
 // the next (0: done). As a post's: the reply is marked publishing before
@@ -336,44 +330,12 @@ func (s *Service) replyPublished(ctx context.Context, r Reply, p connector.Publi
 	return s.cfg.Store.SaveReply(ctx, r)
 }
 
-// afterReplyError records a failed send or lookup and says when to go on.
+// afterReplyError records a failed send or lookup and says when to go
+// on, by the policy replies share with post deliveries.
 func (s *Service) afterReplyError(ctx context.Context, r Reply, err error, lookup bool) (time.Duration, error) {
-	kind := connector.KindOf(err)
-	r.Error, r.ErrorKind = platformMessage(err), kind.String()
-	var next time.Duration
-	switch kind {
-	case connector.KindRateLimited:
-		// Refused, nothing done: wait for the reset.
-		if !lookup {
-			r.Status = ReplyScheduled
-		}
-		next = max(connector.RetryAt(err).Sub(s.cfg.Now()), s.cfg.MinWait)
-	case connector.KindPermanent, connector.KindReconnectNeeded:
-		if lookup {
-			r.Status = ReplyUnknown
-			r.Error = "outcome unknown and the platform can't be asked: " + r.Error
-		} else {
-			r.Status = ReplyFailed
-		}
-	default: // transient, unknown: reconcile before the next attempt
-		r.Failures++
-		if !lookup {
-			r.Status = ReplyUnknown
-			if kind == connector.KindTransient {
-				r.Status = ReplyScheduled // the next attempt still looks first
-			}
-		}
-		if r.Failures >= s.cfg.MaxFailures {
-			if r.Status == ReplyScheduled {
-				r.Status = ReplyFailed
-			} else {
-				r.Status = ReplyUnknown
-				r.Error = fmt.Sprintf("outcome unknown after %d attempts: %s", r.Failures, r.Error)
-			}
-			break
-		}
-		next = s.replyBackoff(r.Failures)
-	}
+	a := connector.Attempt{State: r.Status, Failures: r.Failures}
+	next := s.replyPolicy().AfterFailure(&a, err, lookup, s.cfg.Now())
+	r.Status, r.Failures, r.Error, r.ErrorKind = a.State, a.Failures, a.Error, a.ErrorKind
 	r.NotBefore = nil
 	if next > 0 {
 		t := s.cfg.Now().Add(next)
@@ -385,14 +347,6 @@ func (s *Service) afterReplyError(ctx context.Context, r Reply, err error, looku
 	return next, nil
 }
 
-// platformMessage is the platform's own explanation when it gave one.
-func platformMessage(err error) string {
-	var e *connector.Error
-	if errors.As(err, &e) && e.Message != "" {
-		if e.Status != 0 {
-			return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
-		}
-		return e.Message
-	}
-	return err.Error()
+func (s *Service) replyPolicy() connector.AttemptPolicy {
+	return connector.AttemptPolicy{RetryBase: s.cfg.RetryBase, MinWait: s.cfg.MinWait, MaxFailures: s.cfg.MaxFailures}
 }

@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -99,13 +98,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	return nil
 }
 
-func (s *Service) backoff(failures int) time.Duration {
-	d := s.RetryBase
-	for i := 1; i < failures && d < 10*time.Minute; i++ {
-		d *= 2
-	}
-	return min(d, 10*time.Minute)
-}
+func (s *Service) backoff(failures int) time.Duration { return s.policy().Backoff(failures) }
 
 // DeliverOnce runs one step of a delivery and says when to run the next
 // (0: it is done, published or failed or waiting for a person). The
@@ -238,47 +231,12 @@ func (s *Service) published(ctx context.Context, d Delivery, p connector.Publish
 	return s.Store.SaveOutcome(ctx, d)
 }
 
-// afterError records a failed publish or lookup and says when to go on.
+// afterError records a failed publish or lookup and says when to go on,
+// by the policy deliveries share with replies.
 func (s *Service) afterError(ctx context.Context, d Delivery, err error, lookup bool) (time.Duration, error) {
-	kind := connector.KindOf(err)
-	d.Error, d.ErrorKind = message(err), kind.String()
-	var next time.Duration
-	switch kind {
-	case connector.KindRateLimited:
-		// Refused: nothing was done, so after a publish it is simply
-		// scheduled again; a lookup keeps its state.
-		if !lookup {
-			d.Status = DeliveryScheduled
-		}
-		next = max(time.Until(connector.RetryAt(err)), s.MinWait)
-	case connector.KindPermanent, connector.KindReconnectNeeded:
-		if lookup {
-			// The platform can't say whether it has the post: a person
-			// must look; publishing again could duplicate it.
-			d.Status = DeliveryUnknown
-			d.Error = "outcome unknown and the platform can't be asked: " + d.Error
-		} else {
-			d.Status = DeliveryFailed
-		}
-	default: // transient, unknown: reconcile before the next attempt
-		d.Failures++
-		if !lookup {
-			d.Status = DeliveryUnknown
-			if kind == connector.KindTransient {
-				d.Status = DeliveryScheduled // not done; the next attempt still looks first
-			}
-		}
-		if d.Failures >= s.MaxFailures {
-			if d.Status == DeliveryScheduled {
-				d.Status = DeliveryFailed
-			} else {
-				d.Status = DeliveryUnknown
-				d.Error = fmt.Sprintf("outcome unknown after %d attempts: %s", d.Failures, d.Error)
-			}
-			break
-		}
-		next = s.backoff(d.Failures)
-	}
+	a := connector.Attempt{State: string(d.Status), Failures: d.Failures}
+	next := s.policy().AfterFailure(&a, err, lookup, s.Now())
+	d.Status, d.Failures, d.Error, d.ErrorKind = DeliveryStatus(a.State), a.Failures, a.Error, a.ErrorKind
 	d.NotBefore = nil
 	if next > 0 {
 		t := s.Now().Add(next)
@@ -290,14 +248,6 @@ func (s *Service) afterError(ctx context.Context, d Delivery, err error, lookup 
 	return next, nil
 }
 
-// message is the platform's own explanation when it gave one.
-func message(err error) string {
-	var e *connector.Error
-	if errors.As(err, &e) && e.Message != "" {
-		if e.Status != 0 {
-			return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
-		}
-		return e.Message
-	}
-	return err.Error()
+func (s *Service) policy() connector.AttemptPolicy {
+	return connector.AttemptPolicy{RetryBase: s.RetryBase, MinWait: s.MinWait, MaxFailures: s.MaxFailures}
 }
