@@ -39,7 +39,7 @@ func (s *Store) CreatePost(ctx context.Context, p *publish.Post, channels []int6
 		return err
 	}
 	for i, ch := range channels {
-		if _, err := s.w.ExecContext(ctx, `INSERT INTO deliveries (post_id, channel_id, idem_key, status, updated_at) VALUES ($1, $2, $3, $4, $5)`,
+		if _, err := s.execPrepared(ctx, `INSERT INTO deliveries (post_id, channel_id, idem_key, status, updated_at) VALUES ($1, $2, $3, $4, $5)`,
 			p.ID, ch, keys[i], string(status), ms(now)); err != nil {
 			return fmt.Errorf("store: create delivery: %w", err)
 		}
@@ -368,6 +368,12 @@ func (s *Store) Deliveries(ctx context.Context, postID int64) ([]publish.Deliver
 	return s.queryDeliveries(ctx, `d.post_id = $1`, postID)
 }
 
+// OpenDeliveriesOf lists a post's unfinished deliveries with ids from
+// first to last: one chunk of a fan-out (see publish.FanoutArgs).
+func (s *Store) OpenDeliveriesOf(ctx context.Context, postID, first, last int64) ([]publish.Delivery, error) {
+	return s.queryDeliveries(ctx, `d.post_id = $1 AND d.id BETWEEN $2 AND $3 AND d.status IN ('scheduled', 'publishing', 'unknown')`, postID, first, last)
+}
+
 // OpenDeliveries lists the deliveries of scheduled posts that are not
 // finished, with their post's time.
 func (s *Store) OpenDeliveries(ctx context.Context) ([]publish.Delivery, error) {
@@ -447,25 +453,37 @@ func (s *Store) SetDeliveryStatuses(ctx context.Context, postID int64, from []pu
 }
 
 // BeginAttempt marks a delivery publishing, counting the attempt, if no
-// other worker counted one since it was read.
+// other worker counted one since it was read. Attempt marks and outcomes
+// are group-committed (see Batched): a post to thousands of channels
+// records thousands of them at once.
 func (s *Store) BeginAttempt(ctx context.Context, id int64, attempts int, at time.Time) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET status = 'publishing', attempts = attempts + 1,
-		first_attempt_at = COALESCE(first_attempt_at, $1), last_attempt_at = $1, updated_at = $1
-		WHERE id = $2 AND attempts = $3 AND status IN ('scheduled', 'publishing', 'unknown')`, ms(at), id, attempts)
+	var n int64
+	err := s.Batched(ctx, func(tx *Store) error {
+		res, err := tx.execPrepared(ctx, `UPDATE deliveries SET status = 'publishing', attempts = attempts + 1,
+			first_attempt_at = COALESCE(first_attempt_at, $1), last_attempt_at = $1, updated_at = $1
+			WHERE id = $2 AND attempts = $3 AND status IN ('scheduled', 'publishing', 'unknown')`, ms(at), id, attempts)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
-		return false, fmt.Errorf("store: begin attempt: %w", err)
+		return false, fmt.Errorf("store: begin attempt on delivery %d: %w", id, err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return n == 1, nil
 }
 
 // SaveOutcome records what an attempt or a lookup found.
 func (s *Store) SaveOutcome(ctx context.Context, d publish.Delivery) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE deliveries SET status = $1, failures = $2, platform_post_id = $3, url = $4, published_at = $5,
-		error = $6, error_kind = $7, updated_at = $8, not_before = $9 WHERE id = $10`,
-		string(d.Status), d.Failures, d.PlatformPostID, d.URL, nullMS(d.PublishedAt), d.Error, d.ErrorKind, ms(s.now()), nullMS(d.NotBefore), d.ID)
+	err := s.Batched(ctx, func(tx *Store) error {
+		_, err := tx.execPrepared(ctx, `UPDATE deliveries SET status = $1, failures = $2, platform_post_id = $3, url = $4, published_at = $5,
+			error = $6, error_kind = $7, updated_at = $8, not_before = $9 WHERE id = $10`,
+			string(d.Status), d.Failures, d.PlatformPostID, d.URL, nullMS(d.PublishedAt), d.Error, d.ErrorKind, ms(s.now()), nullMS(d.NotBefore), d.ID)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("store: save delivery: %w", err)
+		return fmt.Errorf("store: save outcome of delivery %d: %w", d.ID, err)
 	}
 	return nil
 }

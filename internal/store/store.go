@@ -46,6 +46,12 @@ type Store struct {
 	w, r querier
 	inTx bool
 	now  func() time.Time
+	// batch groups small concurrent writes into shared transactions on
+	// SQLite (see Batched); nil on PostgreSQL.
+	batch *batcher
+	// stmts caches prepared statements within one transaction (see
+	// execPrepared); nil outside one.
+	stmts map[string]*sql.Stmt
 }
 
 // Open opens the database: a PostgreSQL DSN (postgres:// or postgresql://)
@@ -115,7 +121,7 @@ func openSQLite(dataDir string) (*Store, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	return &Store{engine: SQLite, wdb: wdb, rdb: rdb, w: wdb, r: rdb, now: time.Now}, nil
+	return &Store{engine: SQLite, wdb: wdb, rdb: rdb, w: wdb, r: rdb, now: time.Now, batch: newBatcher()}, nil
 }
 
 // Engine tells which database engine the store runs on.
@@ -126,6 +132,9 @@ func (s *Store) DB() *sql.DB { return s.wdb }
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
 	err := s.wdb.Close()
 	if s.rdb != s.wdb {
 		if err2 := s.rdb.Close(); err == nil {
@@ -151,7 +160,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	txs := *s
-	txs.w, txs.r, txs.inTx = tx, tx, true
+	txs.w, txs.r, txs.inTx, txs.stmts = tx, tx, true, map[string]*sql.Stmt{}
 	if err := fn(&txs); err != nil {
 		tx.Rollback()
 		return err
