@@ -84,7 +84,10 @@ func (p AttemptPolicy) AfterFailure(a *Attempt, err error, lookup bool, now time
 			}
 			return 0
 		}
-		return p.Backoff(a.Failures)
+		// The platform's Retry-After (and the client's jittered backoff,
+		// which spreads the retries of many channels that failed
+		// together) is honoured when it asks for longer.
+		return max(p.Backoff(a.Failures), RetryAt(err).Sub(now))
 	}
 }
 

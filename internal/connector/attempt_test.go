@@ -28,6 +28,8 @@ func TestAttemptPolicy(t *testing.T) {
 		{"lost answer: unknown", "publishing", 1, &Error{Kind: KindUnknown}, false, AttemptUnknown, 2 * time.Second, 2},
 		{"too many 5xx: failed", "publishing", 2, &Error{Kind: KindTransient}, false, AttemptFailed, 0, 3},
 		{"too many lost answers: unknown", "publishing", 2, &Error{Kind: KindUnknown, Message: "timeout"}, false, AttemptUnknown, 0, 3},
+		{"5xx with Retry-After: its time, when longer", "publishing", 0, &Error{Kind: KindTransient, RetryAt: now.Add(45 * time.Second)}, false, AttemptScheduled, 45 * time.Second, 1},
+		{"5xx with a sooner time: the backoff", "publishing", 1, &Error{Kind: KindTransient, RetryAt: now.Add(time.Second)}, false, AttemptScheduled, 2 * time.Second, 2},
 		{"an error of no kind counts as transient", "publishing", 0, errors.New("eof"), false, AttemptScheduled, time.Second, 1},
 	}
 	for _, tc := range cases {

@@ -144,7 +144,11 @@ type RateLimit struct {
 	Limit     int  // -1 if not given
 	Remaining int  // -1 if not given
 	Reset     time.Time
-	Scope     Scope
+	// RetryAfter is the Retry-After header's time alone: on a 5xx it is
+	// the server's wish, while a window's Reset is only when the quota
+	// refills.
+	RetryAfter time.Time
+	Scope      Scope
 }
 
 // sharedHTTP is the client connectors use unless given one. Go's default
@@ -155,7 +159,7 @@ type RateLimit struct {
 var sharedHTTP = func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 512
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConnsPerHost = 256
 	return &http.Client{Transport: t}
 }()
 
@@ -324,8 +328,11 @@ func (c *Client) Do(ctx context.Context, acct *Account, req *Request) (*Response
 				}
 			}
 			e.RetryAt = c.Now().Add(c.backoffDelay(attempt))
-			if ra := rl.Reset; rl.Known && ra.After(e.RetryAt) { // 503 with Retry-After
-				e.RetryAt = ra
+			if rl.RetryAfter.After(e.RetryAt) { // 503 with Retry-After
+				e.RetryAt = rl.RetryAfter
+			}
+			if rl.Remaining == 0 && rl.Reset.After(e.RetryAt) { // and the quota spent
+				e.RetryAt = rl.Reset
 			}
 		}
 		return resp, e

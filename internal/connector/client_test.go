@@ -526,3 +526,36 @@ func TestErrorString(t *testing.T) {
 		t.Fatal("KindOf of foreign errors")
 	}
 }
+
+// A 5xx names when to come back only by Retry-After, or by a spent quota's
+// reset. A quota window's reset alone (Mastodon sends X-RateLimit-Reset
+// on every answer, minutes ahead) must not hold a retry back that long.
+func TestTransientRetryAtIgnoresAnUnspentWindowsReset(t *testing.T) {
+	clk := newFakeClock()
+	cases := map[string]struct {
+		headers map[string]string
+		want    time.Duration // at least
+		below   time.Duration
+	}{
+		"window reset, quota left": {map[string]string{"X-RateLimit-Remaining": "250", "X-RateLimit-Reset": "300"}, 0, 30 * time.Second},
+		"retry-after":              {map[string]string{"Retry-After": "90"}, 90 * time.Second, 91 * time.Second},
+		"quota spent":              {map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "300"}, 300 * time.Second, 301 * time.Second},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tc.headers {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}))
+			defer srv.Close()
+			c := newTestClient(clk)
+			_, err := c.Do(context.Background(), &Account{ChannelID: "c1"}, &Request{Method: "POST", URL: srv.URL})
+			e := wantKind(t, err, KindTransient)
+			if wait := e.RetryAt.Sub(clk.Now()); wait < tc.want || wait >= tc.below {
+				t.Fatalf("retry in %v, want [%v, %v)", wait, tc.want, tc.below)
+			}
+		})
+	}
+}

@@ -127,7 +127,7 @@ func ParseRateLimit(h http.Header, now time.Time) RateLimit {
 			t = d
 		}
 		if !t.IsZero() {
-			rl.Known = true
+			rl.Known, rl.RetryAfter = true, t
 			if t.After(rl.Reset) {
 				rl.Reset = t
 			}
