@@ -53,24 +53,36 @@ func (s *Service) enqueue(ctx context.Context, tx Store, deliveryID int64, at ti
 }
 
 // ResumeDeliveries makes sure every open delivery has a job: on start,
-// after a restore, or when jobs were lost. A delivery that is due gets a
-// job of its own even if one exists (a job left "running" by a killed
-// node would block a unique insert until River rescues it, an hour
-// later); duplicates are harmless, since an attempt begins only by a
-// compare-and-set and a "publishing" one is reconciled after its lease.
+// after a restore, or when jobs were lost. Each post's open deliveries get
+// fan-out jobs (see Fanout). A delivery that is due gets a job even if one
+// exists (a job left "running" by a killed node would block a unique
+// insert until River rescues it); duplicates are harmless, since an
+// attempt begins only by a compare-and-set and a "publishing" one is
+// reconciled after its lease.
 func (s *Service) ResumeDeliveries(ctx context.Context) (int, error) {
 	ds, err := s.Store.OpenDeliveries(ctx)
 	if err != nil {
 		return 0, err
 	}
 	now := s.Now()
+	// ds is ordered by delivery id; gather each post's ids in that order.
+	byPost := map[int64][]int64{}
+	var posts []int64
+	at := map[int64]time.Time{}
 	for _, d := range ds {
-		at := d.PostAt
-		if at.Before(now) {
-			at = now
+		if _, seen := byPost[d.PostID]; !seen {
+			posts = append(posts, d.PostID)
+			at[d.PostID] = d.PostAt
 		}
-		if err := s.enqueue(ctx, s.Store, d.ID, at, d.PostAt.After(now.Add(ScheduleLead))); err != nil {
-			return 0, fmt.Errorf("publish: resume delivery %d: %w", d.ID, err)
+		byPost[d.PostID] = append(byPost[d.PostID], d.ID)
+	}
+	for _, id := range posts {
+		when := at[id]
+		if when.Before(now) {
+			when = now
+		}
+		if err := s.enqueueFanout(ctx, s.Store, id, byPost[id], when, at[id].After(now.Add(ScheduleLead))); err != nil {
+			return 0, fmt.Errorf("publish: resume deliveries: %w", err)
 		}
 	}
 	return len(ds), nil
@@ -114,15 +126,23 @@ func (s *Service) DeliverOnce(ctx context.Context, id int64) (time.Duration, err
 	if err != nil {
 		return 0, err
 	}
-	switch d.Status {
-	case DeliveryScheduled, DeliveryPublishing, DeliveryUnknown:
-	default:
+	if !d.Status.open() {
 		return 0, nil // published, failed, held, cancelled: nothing to do
 	}
 	post, err := s.Store.PostByID(ctx, d.PostID)
 	if err != nil {
 		return 0, err
 	}
+	return s.deliver(ctx, d, &post)
+}
+
+// open reports whether a delivery still has work to do.
+func (st DeliveryStatus) open() bool {
+	return st == DeliveryScheduled || st == DeliveryPublishing || st == DeliveryUnknown
+}
+
+// deliver runs one step of delivery d of post (both freshly read).
+func (s *Service) deliver(ctx context.Context, d Delivery, post *Post) (time.Duration, error) {
 	if post.Stored != PostScheduled {
 		return 0, nil
 	}
@@ -186,7 +206,7 @@ func (s *Service) DeliverOnce(ctx context.Context, id int64) (time.Duration, err
 		}
 		media[mid] = m
 	}
-	req := connector.PublishRequest{IdempotencyKey: d.Key, Variant: s.variantFor(&post, d.ChannelID, d.Platform, media)}
+	req := connector.PublishRequest{IdempotencyKey: d.Key, Variant: s.variantFor(post, d.ChannelID, d.Platform, media)}
 	if d.FirstAttemptAt != nil {
 		req.FirstAttemptAt = *d.FirstAttemptAt
 	}

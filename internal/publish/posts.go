@@ -409,21 +409,20 @@ func (s *Service) createPost(ctx context.Context, p *access.Principal, in PostIn
 	return s.Post(ctx, p, post.ID)
 }
 
-// enqueuePost inserts a job for each of the post's scheduled deliveries.
+// enqueuePost inserts the fan-out jobs for the post's scheduled
+// deliveries.
 func (s *Service) enqueuePost(ctx context.Context, tx Store, postID int64, at time.Time, unique bool) error {
 	ds, err := tx.Deliveries(ctx, postID)
 	if err != nil {
 		return err
 	}
+	var ids []int64
 	for _, d := range ds {
-		if d.Status != DeliveryScheduled {
-			continue
-		}
-		if err := s.enqueue(ctx, tx, d.ID, at, unique); err != nil {
-			return err
+		if d.Status == DeliveryScheduled {
+			ids = append(ids, d.ID)
 		}
 	}
-	return nil
+	return s.enqueueFanout(ctx, tx, postID, ids, at, unique)
 }
 
 // Post returns one post the caller may read, with its deliveries and

@@ -211,6 +211,9 @@ type Store interface {
 	// and failures.
 	SaveOutcome(ctx context.Context, d Delivery) error
 	OpenDeliveries(ctx context.Context) ([]Delivery, error)
+	// OpenDeliveriesOf lists a post's unfinished deliveries with ids
+	// from first to last.
+	OpenDeliveriesOf(ctx context.Context, postID, first, last int64) ([]Delivery, error)
 	AddApproval(ctx context.Context, a Approval) error
 	Approvals(ctx context.Context, postID int64) ([]Approval, error)
 	ApprovalRequired(ctx context.Context, unitPath string) (bool, error)
@@ -258,11 +261,12 @@ type Config struct {
 	// directory); empty refuses uploads.
 	MediaDir string
 	// RetryBase is the first backoff after a transient failure (default
-	// 2 s; doubling up to 10 minutes); MinWait bounds rate-limit waits
-	// from below (default 1 s).
+	// 250 ms, since most 5xx pass at once; doubling up to 10 minutes);
+	// MinWait bounds rate-limit waits from below (default 1 s).
 	RetryBase, MinWait time.Duration
 	// MaxFailures is how many transient or unknown outcomes a delivery
-	// survives before it is failed (default 12).
+	// survives before it is failed (default 16: about an hour of
+	// retrying).
 	MaxFailures int
 	// Lease is how long an attempt marked publishing is presumed alive;
 	// only after it may another worker reconcile it (default 3 minutes,
@@ -278,12 +282,16 @@ type Config struct {
 	// it is recorded; an error aborts the step there, as a crash would
 	// (for tests).
 	AfterAnswer func(deliveryID int64, publishErr error) error
+	// Concurrency bounds the platform calls that fan-out jobs make at
+	// once, across all of them (default 128).
+	Concurrency int
 }
 
 // Service is the publishing use cases.
 type Service struct {
 	Config
 	queue Queue
+	slots chan struct{} // one per platform call in flight (see Fanout)
 }
 
 // NewService makes the service; call UseQueue before posts are scheduled.
@@ -295,18 +303,21 @@ func NewService(cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	if cfg.RetryBase <= 0 {
-		cfg.RetryBase = 2 * time.Second
+		cfg.RetryBase = 250 * time.Millisecond
 	}
 	if cfg.MinWait <= 0 {
 		cfg.MinWait = time.Second
 	}
 	if cfg.MaxFailures <= 0 {
-		cfg.MaxFailures = 12
+		cfg.MaxFailures = 16
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 3 * time.Minute
 	}
-	return &Service{Config: cfg}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 128
+	}
+	return &Service{Config: cfg, slots: make(chan struct{}, cfg.Concurrency)}
 }
 
 // UseQueue gives the service its job queue.
@@ -315,6 +326,7 @@ func (s *Service) UseQueue(q Queue) { s.queue = q }
 // RegisterWorkers adds the service's job workers to the queue.
 func (s *Service) RegisterWorkers(w *river.Workers) {
 	river.AddWorker(w, &deliverWorker{s: s})
+	river.AddWorker(w, &fanoutWorker{s: s})
 }
 
 // summary says a post's delivery counts in words.

@@ -595,3 +595,86 @@ func TestOrphanedAttemptReconciledAtOnceBySoleWorker(t *testing.T) {
 		t.Fatalf("after reconcile: %+v, %d posts on the platform", d, e.simPosts("bmw_de"))
 	}
 }
+
+// Fan-out chunks are safe to run more than once and beside single
+// delivery steps: two nodes working the same chunk at once, and a third
+// stepping single deliveries, still publish every delivery once. A
+// delivery whose platform asks it to wait longer than a fan-out keeps one
+// (a long rate limit) is handed to a delivery job of its own, which
+// publishes it later.
+func TestFanoutChunksPublishOnce(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	sys := access.SystemPrincipal()
+	admin := e.user("admin@example.com", "group", access.RoleAdmin)
+	const n = 40
+	ids := make([]int64, n)
+	for i := range ids {
+		h := fmt.Sprintf("chunk_%02d", i)
+		c, err := e.org.CreateChannel(ctx, sys, org.ChannelInput{Unit: "bmw-de", Platform: "simulator", Handle: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.connectSim(c.ID, h)
+		ids[i] = c.ID
+	}
+	var p publish.Post
+	if code := e.do(admin, "POST", "/api/v1/posts", map[string]any{"text": "chunked", "channels": ids}, &p); code != 201 {
+		t.Fatalf("post: %d", code)
+	}
+	args := publish.FanoutArgs{PostID: p.ID, FirstID: p.Deliveries[0].ID, LastID: p.Deliveries[n-1].ID}
+	e.sim.SetFaults(sim.Faults{Unavailable: 0.2, Slow: 0.2, SlowDelay: 20 * time.Millisecond})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.publish.Fanout(ctx, args); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	for _, d := range p.Deliveries[:10] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.publish.DeliverOnce(ctx, d.ID); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	e.sim.SetFaults(sim.Faults{})
+	// What a chunk did not finish (a 503 twice in a row, an attempt
+	// another worker had marked) is taken up by the queue.
+	e.startPublishing(t)
+	if _, err := e.publish.ResumeDeliveries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p = e.waitPost(admin, p.ID, 60*time.Second, func(p publish.Post) bool { return p.Status == publish.PostPublished })
+	for i := range ids {
+		if got := e.simPosts(fmt.Sprintf("chunk_%02d", i)); got != 1 {
+			t.Errorf("chunk_%02d has %d posts, want 1", i, got)
+		}
+	}
+
+	// A rate limit beyond what a fan-out waits out goes to its own job.
+	var q publish.Post
+	if code := e.do(admin, "POST", "/api/v1/posts", map[string]any{"text": "limited", "channels": ids[:1]}, &q); code != 201 {
+		t.Fatalf("post: %d", code)
+	}
+	e.sim.SetFaults(sim.Faults{RateLimited: 1, RateLimitReset: publish.ScheduleLead + time.Second})
+	next, err := e.publish.Fanout(ctx, publish.FanoutArgs{PostID: q.ID, FirstID: q.Deliveries[0].ID, LastID: q.Deliveries[0].ID})
+	if err != nil || next != 0 {
+		t.Fatalf("fan-out: next %v, %v", next, err)
+	}
+	e.sim.SetFaults(sim.Faults{})
+	d, _ := e.store.DeliveryByID(ctx, q.Deliveries[0].ID)
+	if d.Status != publish.DeliveryScheduled || d.NotBefore == nil {
+		t.Fatalf("rate-limited delivery: %+v", d)
+	}
+	e.waitPost(admin, q.ID, 60*time.Second, func(p publish.Post) bool { return p.Status == publish.PostPublished })
+	if got := e.simPosts("chunk_00"); got != 2 {
+		t.Fatalf("chunk_00 has %d posts, want 2", got)
+	}
+}
