@@ -51,20 +51,37 @@ func (s *Service) schedulePoll(ctx context.Context, tx *sql.Tx, channelID int64)
 // its poll job: on start, after a restore, or when jobs were lost.
 // Channels that already have one are left alone.
 func (s *Service) ResumePolling(ctx context.Context) error {
+	if s.queue == nil {
+		return nil
+	}
 	conns, err := s.Store.Connections(ctx)
 	if err != nil {
+		return err
+	}
+	opts := &river.InsertOpts{UniqueOpts: pollUnique, MaxAttempts: 25}
+	var batch []river.InsertManyParams
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.queue.InsertMany(ctx, batch)
+		batch = batch[:0]
 		return err
 	}
 	for _, c := range conns {
 		if c.State != StateConnected {
 			continue
 		}
-		if err := s.schedulePoll(ctx, nil, c.ChannelID); err != nil {
-			return fmt.Errorf("connection: resume polling of channel %d: %w", c.ChannelID, err)
+		batch = append(batch, river.InsertManyParams{Args: PollArgs{ChannelID: c.ChannelID}, InsertOpts: opts},
+			river.InsertManyParams{Args: AudienceArgs{ChannelID: c.ChannelID}, InsertOpts: opts})
+		if len(batch) >= 1000 {
+			if err := flush(); err != nil {
+				return fmt.Errorf("connection: resume polling: %w", err)
+			}
 		}
-		if err := s.scheduleAudience(ctx, nil, c.ChannelID); err != nil {
-			return fmt.Errorf("connection: resume audience of channel %d: %w", c.ChannelID, err)
-		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("connection: resume polling: %w", err)
 	}
 	return nil
 }

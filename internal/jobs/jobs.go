@@ -147,6 +147,16 @@ func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.Inse
 	return res, nil
 }
 
+// InsertMany enqueues many jobs in one transaction: a start-up that
+// makes sure thousands of channels have their jobs writes once, not
+// thousands of times.
+func (q *Queue) InsertMany(ctx context.Context, params []river.InsertManyParams) error {
+	if _, err := q.client.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("jobs: insert %d jobs: %w", len(params), err)
+	}
+	return nil
+}
+
 // InsertTx enqueues a job in tx: it exists, and runs, only if tx commits.
 func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	res, err := q.client.InsertTx(ctx, tx, args, opts)
