@@ -66,37 +66,49 @@ func cmdBench(ctx context.Context, fs *flag.FlagSet, rest []string, stdout io.Wr
 	rateLimited := fs.Float64("p429", 0.01, "probability of a 429 per status post")
 	unavailable := fs.Float64("p503", 0.02, "probability of a 503 per status post")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after")
+	profile := fs.String("profile", "", "write the hub's CPU profile to this file")
+	keep := fs.Bool("keep", false, "keep the hub's data directory and log")
 	if err := fs.Parse(rest[1:]); err != nil {
 		return err
 	}
-	b := &publishBench{n: *channels, kill: *kill, out: stdout}
+	b := &publishBench{n: *channels, kill: *kill, out: stdout, profile: *profile, keep: *keep}
 	return b.run(ctx, mastodontest.Config{RateLimited: *rateLimited, Unavailable: *unavailable, RateLimitReset: 2 * time.Second, Seed: 1}, *timeout)
 }
 
 type publishBench struct {
-	n     int
-	kill  bool
-	out   io.Writer
-	dir   string
-	env   []string
-	addr  string
-	token string
-	child *exec.Cmd
-	fake  *mastodontest.Server
+	n       int
+	kill    bool
+	profile string
+	keep    bool
+	// profiling is set once setup is done, so that the profile shows the
+	// post's delivery alone.
+	profiling bool
+	out       io.Writer
+	dir       string
+	env       []string
+	addr      string
+	token     string
+	child     *exec.Cmd
+	fake      *mastodontest.Server
 }
 
 func (b *publishBench) logf(format string, args ...any) {
 	fmt.Fprintf(b.out, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
 }
 
-func (b *publishBench) run(ctx context.Context, cfg mastodontest.Config, timeout time.Duration) error {
+func (b *publishBench) run(ctx context.Context, cfg mastodontest.Config, timeout time.Duration) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var err error
 	if b.dir, err = os.MkdirTemp("", "vernetzen-bench-"); err != nil {
 		return err
 	}
-	defer os.RemoveAll(b.dir)
+	defer func() {
+		if err != nil || b.keep {
+			b.logf("kept %s (the hub's data and serve.log) for a look", b.dir)
+			return
+		}
+		os.RemoveAll(b.dir)
+	}()
 	b.fake = mastodontest.New(cfg)
 	defer b.fake.Close()
 	ca := filepath.Join(b.dir, "instance.pem")
@@ -121,6 +133,13 @@ func (b *publishBench) run(ctx context.Context, cfg mastodontest.Config, timeout
 		return err
 	}
 	defer b.stop()
+	if b.profile != "" {
+		b.stop()
+		b.profiling = true
+		if err := b.start(ctx); err != nil {
+			return err
+		}
+	}
 	return b.publish(ctx, baseline)
 }
 
@@ -315,6 +334,9 @@ func (b *publishBench) channels(ctx context.Context) ([]int64, error) {
 func (b *publishBench) start(ctx context.Context) error {
 	b.child = exec.Command(os.Args[0], "serve", "--poll-interval", "1h", "--log-format", "json")
 	b.child.Env = b.env
+	if b.profiling {
+		b.child.Env = append(b.child.Env, "VERNETZEN_CPU_PROFILE="+b.profile)
+	}
 	logf, err := os.OpenFile(filepath.Join(b.dir, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
@@ -434,7 +456,7 @@ func (b *publishBench) publish(ctx context.Context, baseline benchDelays) error 
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("timed out with deliveries %s", summarise(deliveries))
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(time.Second): // each look reads every delivery: don't load the hub
 		}
 	}
 	return b.report(scheduled, deliveries, baseline)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -27,6 +28,13 @@ var version = ""
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// VERNETZEN_CPU_PROFILE=FILE writes a CPU profile of the whole run
+	// (go tool pprof FILE); bench publish --profile sets it for its hub.
+	if file := os.Getenv("VERNETZEN_CPU_PROFILE"); file != "" {
+		if f, err := os.Create(file); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
