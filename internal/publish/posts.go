@@ -16,9 +16,12 @@ import (
 	"github.com/vernetzen/vernetzen/internal/org"
 )
 
-// VariantInput is a variant's content.
+// VariantInput is a variant's content: its own text, its own media, or
+// both. What it leaves out comes from the post.
 type VariantInput struct {
-	Text string `json:"text"`
+	// Text replaces the post's text for this target when present (even
+	// empty); absent keeps the post's text.
+	Text *string `json:"text,omitempty"`
 	// Media replaces the post's media for this target when not empty.
 	Media []int64 `json:"media,omitempty"`
 }
@@ -147,7 +150,12 @@ func variantMap(in map[string]VariantInput) (map[string]string, map[string][]int
 				return nil, nil, errs.Field("variants."+k, "%q is neither a platform nor a channel id", k)
 			}
 		}
-		out[key] = v.Text
+		if v.Text == nil && len(v.Media) == 0 {
+			return nil, nil, errs.Field("variants."+k, "give the variant's text, its media, or both")
+		}
+		if v.Text != nil {
+			out[key] = *v.Text
+		}
 		if len(v.Media) > 0 {
 			media[key] = v.Media
 		}

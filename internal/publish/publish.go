@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -228,6 +229,13 @@ type Store interface {
 	// MediaList lists media within scope (and unitPath's subtree when
 	// set), newest first.
 	MediaList(ctx context.Context, scope []string, unitPath string, limit int) ([]Media, error)
+	// MediaUsers lists the ids of the posts that carry a media file.
+	MediaUsers(ctx context.Context, mediaID int64) ([]int64, error)
+	// DeleteMedia removes a media entry after detaching it from the
+	// listed posts (Conflict if another post names it).
+	DeleteMedia(ctx context.Context, id int64, detachFrom []int64) error
+	// MediaHashUsed says whether any library still has the bytes.
+	MediaHashUsed(ctx context.Context, hash string) (bool, error)
 	// Tx is the transaction the store runs in, inside InTx.
 	Tx() *sql.Tx
 }
@@ -284,6 +292,9 @@ type Config struct {
 type Service struct {
 	Config
 	queue Queue
+	// mediaFiles orders placing a media file with its row against
+	// removing the file of a deleted entry (the bytes are shared by hash).
+	mediaFiles sync.Mutex
 }
 
 // NewService makes the service; call UseQueue before posts are scheduled.

@@ -99,6 +99,9 @@ func (c *Connector) Capabilities() connector.Capabilities {
 			ImageTypes:    []string{"image/jpeg"},
 			VideoTypes:    []string{"video/mp4", "video/quicktime"},
 			MaxImageBytes: 8 << 20, MaxVideoBytes: 300 << 20,
+			// Reels: 3 seconds to 15 minutes.
+			MinVideoDuration: 3 * time.Second, MaxVideoDuration: 15 * time.Minute,
+			FetchesMedia: true,
 		},
 	}
 }
