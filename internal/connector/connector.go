@@ -362,6 +362,11 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
+// ProblemNoPublicURL is the Problem.Code of an attachment without the
+// public URL a platform that fetches media itself needs (the caller
+// knows why there is none and may say so).
+const ProblemNoPublicURL = "no_public_url"
+
 // PublishRequest is one delivery: a post, or a reply when InReplyTo is
 // set.
 type PublishRequest struct {

@@ -428,10 +428,13 @@ func (s *Service) loadMedia(ctx context.Context, p *access.Principal, field stri
 	return nil
 }
 
-// connectorMedia describes media for a connector; Open reads the file.
+// connectorMedia describes media for a connector: Open reads the file,
+// URL is a fresh signed public link when the hub has a public URL (for
+// platforms that fetch media themselves).
 func (s *Service) connectorMedia(m Media) connector.Media {
 	path := s.FilePath(m)
-	return connector.Media{Kind: m.Kind, ContentType: m.ContentType, Filename: m.Filename, Size: m.Size, AltText: m.AltText,
+	link, _ := s.PublicMediaURL(m) // "" without a public URL: check says why
+	return connector.Media{URL: link, Kind: m.Kind, ContentType: m.ContentType, Filename: m.Filename, Size: m.Size, AltText: m.AltText,
 		Width: m.Width, Height: m.Height, Duration: time.Duration(m.DurationMS) * time.Millisecond, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
 }
 

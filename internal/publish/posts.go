@@ -227,6 +227,11 @@ func (s *Service) check(post *Post, targets []target, media map[int64]Media) []P
 			mfield = "variants." + t.ch.Platform + ".media"
 		}
 		for _, pr := range t.conn.Validate(s.variantFor(post, t.ch.ID, t.ch.Platform, media)) {
+			if pr.Code == connector.ProblemNoPublicURL {
+				if why := s.publicURLProblem(); why != "" {
+					pr.Message = uiName(t.ch.Platform) + ": " + why
+				}
+			}
 			f := pr.Field
 			switch {
 			case pr.Field == "text":

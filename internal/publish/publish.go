@@ -265,6 +265,13 @@ type Config struct {
 	// MediaDir is where the media library keeps its files (in the data
 	// directory); empty refuses uploads.
 	MediaDir string
+	// PublicURL is the hub's address as the internet reaches it (the
+	// --public-url flag; empty when not set): platforms that fetch media
+	// themselves get signed links under it, signed with MediaURLKey,
+	// working for MediaURLTTL (default DefaultMediaURLTTL).
+	PublicURL   string
+	MediaURLKey []byte
+	MediaURLTTL time.Duration
 	// RetryBase is the first backoff after a transient failure (default
 	// 2 s; doubling up to 10 minutes); MinWait bounds rate-limit waits
 	// from below (default 1 s).

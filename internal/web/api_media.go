@@ -43,6 +43,11 @@ func (s *Server) routesMedia() {
 	s.api("DELETE", "/api/v1/media/{id}", s.apiDeleteMedia)
 	s.mux.HandleFunc("GET /media/{id}/file", s.serveMedia)
 	s.mux.HandleFunc("GET /media/{id}/thumb", s.serveMedia)
+	// Signed links for platforms that fetch media themselves: no
+	// session, the signature is the permission (see publish.PublicMediaURL).
+	s.mux.HandleFunc("GET "+publish.PublicMediaPrefix+"{link...}", func(w http.ResponseWriter, r *http.Request) {
+		s.Publish.PublicMediaHandler().ServeHTTP(w, r)
+	})
 }
 
 // apiUploadMedia reads a multipart form: unit and alt_text (fields, or

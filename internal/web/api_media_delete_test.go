@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,5 +155,130 @@ func TestDeleteMedia(t *testing.T) {
 	}
 	if code := e.do(ed, "DELETE", path(a), nil, nil); code != 404 {
 		t.Fatalf("twice: %d", code)
+	}
+}
+
+func testJPEG(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, image.NewRGBA(image.Rect(0, 0, 64, 48)), nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Instagram fetches media itself: without --public-url the composer says
+// so (naming the flag); with it, the connector gets a signed link that
+// works without a session, for that file only, until it expires.
+func TestPublicMediaLinks(t *testing.T) {
+	e := newTestEnv(t)
+	ed := e.user("ed@example.com", "bmw", access.RoleEditor)
+	pic := testJPEG(t)
+	var m publish.Media
+	if code := e.upload(ed, "bmw", "m3.jpg", pic, &m); code != 201 {
+		t.Fatalf("upload: %d", code)
+	}
+	var mov publish.Media
+	movBytes := testMOV(4*time.Second, 3000)
+	if code := e.upload(ed, "bmw", "clip.mov", movBytes, &mov); code != 201 {
+		t.Fatalf("upload: %d", code)
+	}
+	ig := e.channelByHandle("instagram", "BMW")
+	type validation struct {
+		OK       bool              `json:"ok"`
+		Problems []publish.Problem `json:"problems"`
+	}
+	var v validation
+	body := map[string]any{"text": "Der neue M3", "channels": []int64{ig}, "media": []int64{m.ID}}
+	if code := e.do(ed, "POST", "/api/v1/posts/validate", body, &v); code != 200 || v.OK || len(v.Problems) != 1 ||
+		v.Problems[0].Field != "media[0]" || !strings.Contains(v.Problems[0].Message, "--public-url") {
+		t.Fatalf("without a public URL: %d %+v", code, v)
+	}
+	if _, err := e.publish.PublicMediaURL(m); err == nil || !strings.Contains(err.Error(), "--public-url") {
+		t.Fatalf("link without a public URL: %v", err)
+	}
+	e.publish.PublicURL = e.http.URL + "/"
+	if _, err := e.publish.PublicMediaURL(m); err == nil || !strings.Contains(err.Error(), "secret key") {
+		t.Fatalf("link without a key: %v", err)
+	}
+	e.publish.MediaURLKey = []byte("a key derived from the secret key")
+	if code := e.do(ed, "POST", "/api/v1/posts/validate", body, &v); code != 200 || !v.OK {
+		t.Fatalf("with a public URL: %d %+v", code, v)
+	}
+
+	link, err := e.publish.PublicMediaURL(m)
+	if err != nil || !strings.HasPrefix(link, e.http.URL+publish.PublicMediaPrefix) || !strings.HasSuffix(link, ".jpg") {
+		t.Fatalf("link %q: %v", link, err)
+	}
+	get := func(u, rng string) (int, http.Header, []byte) {
+		req, _ := http.NewRequest("GET", u, nil) // no session, no token
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, b
+	}
+	if code, h, b := get(link, ""); code != 200 || h.Get("Content-Type") != "image/jpeg" || !bytes.Equal(b, pic) {
+		t.Fatalf("link: %d %v", code, h)
+	}
+	movLink, _ := e.publish.PublicMediaURL(mov)
+	if code, h, b := get(movLink, "bytes=100-199"); code != 206 || h.Get("Content-Range") != fmt.Sprintf("bytes 100-199/%d", len(movBytes)) ||
+		!bytes.Equal(b, movBytes[100:200]) || h.Get("Content-Type") != "video/quicktime" {
+		t.Fatalf("range: %d %v", code, h)
+	}
+	// Only that file: its signature on another id, or altered, is 404.
+	sig := link[strings.LastIndex(link, "/")+1:]
+	movSig := movLink[strings.LastIndex(movLink, "/")+1:]
+	for _, u := range []string{
+		strings.Replace(link, sig, "A"+sig[1:], 1),
+		strings.Replace(movLink, movSig, sig, 1),
+		strings.Replace(link, fmt.Sprintf("/%d/", m.ID), fmt.Sprintf("/%d/", mov.ID), 1),
+		e.http.URL + publish.PublicMediaPrefix + fmt.Sprint(m.ID),
+	} {
+		if code, _, b := get(u, ""); code != 404 || bytes.Contains(b, pic[:64]) {
+			t.Errorf("%s: %d", u, code)
+		}
+	}
+	// Past its expiry: 410.
+	e.publish.Now = func() time.Time { return time.Now().Add(publish.DefaultMediaURLTTL + time.Minute) }
+	if code, _, _ := get(link, ""); code != 410 {
+		t.Fatalf("expired: %d", code)
+	}
+	e.publish.Now = time.Now
+	// A deleted file's links die with it.
+	if code := e.do(ed, "DELETE", fmt.Sprintf("/api/v1/media/%d", m.ID), nil, nil); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code, _, _ := get(link, ""); code != 404 {
+		t.Fatalf("deleted: %d", code)
+	}
+}
+
+// The upload's body is documented as what it is: multipart/form-data.
+func TestOpenAPIUploadIsMultipart(t *testing.T) {
+	e := newTestEnv(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Schema   map[string]any `json:"schema"`
+					Encoding map[string]any `json:"encoding"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	e.do("", "GET", "/api/v1/openapi.json", nil, &doc)
+	c := doc.Paths["/api/v1/media"]["post"].RequestBody.Content
+	mp, ok := c["multipart/form-data"]
+	if len(c) != 1 || !ok || mp.Schema["$ref"] != "#/components/schemas/MediaUpload" || mp.Encoding["file"] == nil {
+		t.Fatalf("upload body: %+v", c)
+	}
+	if _, ok := doc.Paths["/api/v1/media/{id}"]["delete"]; !ok {
+		t.Fatal("DELETE /api/v1/media/{id} is not documented")
 	}
 }

@@ -121,8 +121,8 @@ func (c *Connector) Validate(v connector.Variant) []connector.Problem {
 	}
 	for i, m := range v.Media {
 		if m.URL == "" {
-			ps = append(ps, connector.Problem{Field: fmt.Sprintf("media[%d]", i), Code: "required",
-				Message: "Instagram fetches media itself: a public URL is needed"})
+			ps = append(ps, connector.Problem{Field: fmt.Sprintf("media[%d]", i), Code: connector.ProblemNoPublicURL,
+				Message: "Instagram fetches media itself from a public URL, and this attachment has none"})
 		}
 	}
 	return ps
