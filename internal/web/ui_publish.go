@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -497,6 +498,14 @@ type uiPostData struct {
 	CanCancel  bool
 	Failed     int
 	Media      []publish.Media
+	// VariantMedia are the variants' own media, by variant key.
+	VariantMedia []uiKeyedMedia
+}
+
+// uiKeyedMedia is a variant's media.
+type uiKeyedMedia struct {
+	Key   string
+	Media []publish.Media
 }
 
 func (s *Server) uiPost(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -519,6 +528,20 @@ func (s *Server) uiPost(w http.ResponseWriter, r *http.Request, p *access.Princi
 		if m, err := s.Publish.MediaByID(r.Context(), p, id); err == nil {
 			d.Media = append(d.Media, m)
 		}
+	}
+	keys := make([]string, 0, len(post.VariantMedia))
+	for k := range post.VariantMedia {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		row := uiKeyedMedia{Key: k}
+		for _, id := range post.VariantMedia[k] {
+			if m, err := s.Publish.MediaByID(r.Context(), p, id); err == nil {
+				row.Media = append(row.Media, m)
+			}
+		}
+		d.VariantMedia = append(d.VariantMedia, row)
 	}
 	loc := time.UTC
 	if post.TimeZone != "" {

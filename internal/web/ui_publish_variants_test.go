@@ -102,6 +102,9 @@ func TestUIComposeVariantMedia(t *testing.T) {
 	if _, ok := p.Variants["simulator"]; ok {
 		t.Fatalf("a media-only variant got a text: %v", p.Variants)
 	}
+	if st, body := b.get(loc); st != 200 || !strings.Contains(body, "Media for simulator") || !strings.Contains(body, p2.ThumbURL) {
+		t.Fatalf("post page: %d\n%s", st, body)
+	}
 }
 
 // The library's delete button: a flash saying why not while a
