@@ -232,6 +232,16 @@ func (s *Service) UploadMedia(ctx context.Context, p *access.Principal, in Media
 	} else {
 		done = true
 	}
+	if m.HasThumb {
+		// The thumbnail was found made already but may have gone with a
+		// delete since: make it again from the stored bytes.
+		if _, err := os.Stat(s.ThumbPath(m)); err != nil {
+			if err := s.thumbFrom(final, s.ThumbPath(m)); err != nil {
+				s.Log.Warn("media thumbnail", "hash", m.Hash, "err", err)
+				m.HasThumb = false
+			}
+		}
+	}
 	if err := s.Store.CreateMedia(ctx, &m); err != nil {
 		if old, err2 := s.Store.MediaByHash(ctx, u.ID, m.Hash); err2 == nil {
 			old.fill() // a concurrent upload of the same file won
@@ -317,6 +327,16 @@ func (s *Service) writeThumb(r io.Reader, path string) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// thumbFrom writes the thumbnail of the image file at src.
+func (s *Service) thumbFrom(src, path string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return s.writeThumb(f, path)
 }
 
 // Thumbnail scales img down to fit a size×size box (never up) with a box
@@ -428,13 +448,16 @@ func (s *Service) loadMedia(ctx context.Context, p *access.Principal, field stri
 	return nil
 }
 
-// connectorMedia describes media for a connector: Open reads the file,
-// URL is a fresh signed public link when the hub has a public URL (for
-// platforms that fetch media themselves).
-func (s *Service) connectorMedia(m Media) connector.Media {
+// connectorMedia describes media for a connector: Open reads the file;
+// with link, URL is a fresh signed public link (for platforms that fetch
+// media themselves), "" when the hub has no public URL (check says why).
+func (s *Service) connectorMedia(m Media, link bool) connector.Media {
 	path := s.FilePath(m)
-	link, _ := s.PublicMediaURL(m) // "" without a public URL: check says why
-	return connector.Media{URL: link, Kind: m.Kind, ContentType: m.ContentType, Filename: m.Filename, Size: m.Size, AltText: m.AltText,
+	var public string
+	if link {
+		public, _ = s.PublicMediaURL(m)
+	}
+	return connector.Media{URL: public, Kind: m.Kind, ContentType: m.ContentType, Filename: m.Filename, Size: m.Size, AltText: m.AltText,
 		Width: m.Width, Height: m.Height, Duration: time.Duration(m.DurationMS) * time.Millisecond, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
 }
 

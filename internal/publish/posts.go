@@ -202,9 +202,13 @@ func (s *Service) postMedia(ctx context.Context, p *access.Principal, post *Post
 // variantFor is the content a target gets, as its connector sees it.
 func (s *Service) variantFor(post *Post, ch int64, platform string, media map[int64]Media) connector.Variant {
 	v := connector.Variant{Text: post.TextFor(ch, platform)}
+	// Only a platform that downloads media itself gets public links: the
+	// others receive the bytes, as they always did.
+	conn, ok := s.Registry.Get(platform)
+	link := ok && conn.Capabilities().Media.FetchesMedia
 	for _, id := range post.MediaFor(ch, platform) {
 		if m, ok := media[id]; ok {
-			v.Media = append(v.Media, s.connectorMedia(m))
+			v.Media = append(v.Media, s.connectorMedia(m, link))
 		}
 	}
 	return v

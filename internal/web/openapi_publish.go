@@ -44,7 +44,8 @@ var requestMediaTypes = map[string]struct {
 // publishSchemas are the publishing API's schemas.
 var publishSchemas = map[string]any{
 	"PostInput": obj(map[string]any{"text": str(),
-		"variants":     map[string]any{"type": "object", "description": "by platform key or channel id", "additionalProperties": obj(map[string]any{"text": str()})},
+		"variants": map[string]any{"type": "object", "description": "by platform key or channel id: the target's own text (absent: the post's) and/or media (absent or empty: the post's)",
+			"additionalProperties": obj(map[string]any{"text": str(), "media": arr(num())})},
 		"channels":     arr(num()),
 		"units":        arr(str()),
 		"scheduled_at": map[string]any{"type": "string", "format": "date-time", "description": "RFC 3339; absent = now"},
