@@ -112,8 +112,8 @@ func TestDeleteMedia(t *testing.T) {
 		t.Fatalf("post: %d", code)
 	}
 	now = e.waitPost(ed, now.ID, 10*time.Second, func(p publish.Post) bool { return p.Status == publish.PostPublished })
-	if now.Text != "Jetzt" || now.Variants["simulator"] != "" && len(now.Variants) > 0 {
-		t.Fatalf("a media-only variant keeps the base text: %+v", now.Variants)
+	if _, ok := now.Variants["simulator"]; ok {
+		t.Fatalf("a media-only variant keeps the post's text: %+v", now.Variants)
 	}
 	if code := e.do(ed, "DELETE", path(b), nil, nil); code != 204 {
 		t.Fatalf("delete b: %d", code)
