@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -52,7 +54,7 @@ type app struct {
 }
 
 func openApp(ctx context.Context, g *globals) (*app, error) {
-	box, err := loadBox(g)
+	box, mediaKey, err := loadBox(g)
 	if err != nil {
 		return nil, err
 	}
@@ -69,20 +71,28 @@ func openApp(ctx context.Context, g *globals) (*app, error) {
 	a.connections = connection.NewService(connection.Config{Store: st, InTx: st.ConnTx, Org: a.org, Registry: a.registry, Box: box,
 		PublicURL: "http://" + g.addr})
 	a.publish = publish.NewService(publish.Config{Store: st, InTx: st.PublishTx, Org: a.org, Registry: a.registry, Accounts: a.connections,
-		MediaDir: filepath.Join(dataDir(g), "media")})
+		MediaDir: filepath.Join(dataDir(g), "media"), MediaURLKey: mediaKey})
 	return a, nil
 }
 
-// loadBox opens the key that seals credentials, if one is configured.
-func loadBox(g *globals) (*secret.Box, error) {
+// loadBox opens the key that seals credentials, if one is configured,
+// and derives from it the key that signs public media links (a separate
+// key, so a link's signature reveals nothing about the sealing key).
+func loadBox(g *globals) (*secret.Box, []byte, error) {
 	key, err := secret.LoadKey(g.secretKey, g.secretKeyFile)
 	if errors.Is(err, secret.ErrNoKey) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return secret.New(key)
+	box, err := secret.New(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("vernetzen: public media link key"))
+	return box, mac.Sum(nil), nil
 }
 
 func (a *app) Close() error { return a.store.Close() }
@@ -122,7 +132,7 @@ type serveFlags struct {
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.publicURL, "public-url", envOr("VERNETZEN_PUBLIC_URL", ""), "the hub's address as browsers and platforms reach it, for OAuth callbacks and webhooks (VERNETZEN_PUBLIC_URL; default http://ADDR)")
+	fs.StringVar(&f.publicURL, "public-url", envOr("VERNETZEN_PUBLIC_URL", ""), "the hub's address as browsers and platforms reach it, for OAuth callbacks, webhooks and the media links Instagram fetches (VERNETZEN_PUBLIC_URL; default http://ADDR, which gives no media links)")
 	fs.DurationVar(&f.pollInterval, "poll-interval", time.Minute, "pause between polls of a quiet channel")
 	fs.StringVar(&f.logFormat, "log-format", envOr("VERNETZEN_LOG_FORMAT", "text"), "log format: text or json (VERNETZEN_LOG_FORMAT)")
 	fs.StringVar(&f.cookieSecure, "cookie-secure", envOr("VERNETZEN_COOKIE_SECURE", "auto"), "mark cookies Secure: auto, true, false (VERNETZEN_COOKIE_SECURE)")
@@ -185,6 +195,8 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	a.connections.Ingest = a.inbox
 	a.leads = leads.NewService(leads.Config{Store: a.store, Export: a.store, Box: a.box, Log: log})
 	a.publish.Log = log
+	// Only an address set on purpose: platforms fetch media from it.
+	a.publish.PublicURL = strings.TrimRight(sf.publicURL, "/")
 	a.publish.SoleWorkerSince = soleSince
 	collector := &analytics.Collector{Store: a.store, Accounts: a.connections, Log: log}
 	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Concurrency: 256, Register: func(w *river.Workers) {

@@ -225,7 +225,15 @@ type MediaRules struct {
 	VideoTypes    []string
 	MaxImageBytes int64
 	MaxVideoBytes int64
-	AltTextMax    int // 0 = no alt text limit (or none supported)
+	// MinVideoDuration and MaxVideoDuration bound a video's length; zero
+	// = no bound. A video of unknown length (Media.Duration 0) is not
+	// checked: the platform decides.
+	MinVideoDuration, MaxVideoDuration time.Duration
+	AltTextMax                         int // 0 = no alt text limit (or none supported)
+	// FetchesMedia says the platform downloads attachments itself from
+	// Media.URL (Instagram's container flow) instead of receiving their
+	// bytes: every attachment needs a URL the internet can reach.
+	FetchesMedia bool
 }
 
 // Account is one channel as a connector sees it: where it lives on the
@@ -338,6 +346,8 @@ type Media struct {
 	AltText     string
 	Width       int
 	Height      int
+	// Duration is a video's length if known (0 = unknown).
+	Duration time.Duration
 	// Open returns the bytes. Required for upload platforms.
 	Open func() (io.ReadCloser, error)
 	// URL is a public URL for platforms that fetch media themselves
@@ -351,6 +361,11 @@ type Problem struct {
 	Code    string `json:"code"`  // "too_long", "too_many_media", "media_type", "media_size", "required"
 	Message string `json:"message"`
 }
+
+// ProblemNoPublicURL is the Problem.Code of an attachment without the
+// public URL a platform that fetches media itself needs (the caller
+// knows why there is none and may say so).
+const ProblemNoPublicURL = "no_public_url"
 
 // PublishRequest is one delivery: a post, or a reply when InReplyTo is
 // set.

@@ -2,8 +2,11 @@ package connector
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -278,6 +281,12 @@ func ValidateMedia(rules MediaRules, media []Media, required bool) []Problem {
 			if rules.MaxVideoBytes > 0 && m.Size > rules.MaxVideoBytes {
 				out = append(out, Problem{field, "media_size", fmt.Sprintf("video is %d bytes; the limit is %d", m.Size, rules.MaxVideoBytes)})
 			}
+			if m.Duration > 0 && rules.MaxVideoDuration > 0 && m.Duration > rules.MaxVideoDuration {
+				out = append(out, Problem{field, "media_duration", fmt.Sprintf("video is %s long; the limit is %s", durationText(m.Duration), durationText(rules.MaxVideoDuration))})
+			}
+			if m.Duration > 0 && m.Duration < rules.MinVideoDuration {
+				out = append(out, Problem{field, "media_duration", fmt.Sprintf("video is %s long; at least %s is needed", durationText(m.Duration), durationText(rules.MinVideoDuration))})
+			}
 		default:
 			out = append(out, Problem{field, "media_type", fmt.Sprintf("unknown media kind %q", m.Kind)})
 		}
@@ -295,4 +304,15 @@ func ValidateMedia(rules MediaRules, media []Media, required bool) []Problem {
 		out = append(out, Problem{"media", "media_mix", "images and videos cannot be combined in one post here"})
 	}
 	return out
+}
+
+// durationText says a video length for people: "2.5 s", "15 min".
+func durationText(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64) + " s"
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d min", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%d min %d s", int(d/time.Minute), int(d%time.Minute/time.Second))
 }

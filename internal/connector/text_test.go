@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCountGraphemes(t *testing.T) {
@@ -136,5 +137,31 @@ func TestPKCE(t *testing.T) {
 	p := NewPKCE()
 	if len(p.Verifier) < 43 || p.Challenge == "" || p.Challenge == p.Verifier {
 		t.Fatalf("%+v", p)
+	}
+}
+
+func TestValidateMediaDurationAndType(t *testing.T) {
+	rules := MediaRules{MaxVideos: 1, VideoTypes: []string{"video/mp4", "video/quicktime"},
+		MinVideoDuration: 3 * time.Second, MaxVideoDuration: 15 * time.Minute}
+	mov := func(d time.Duration) []Media {
+		return []Media{{Kind: MediaVideo, ContentType: "video/quicktime", Size: 1 << 20, Duration: d}}
+	}
+	if ps := ValidateMedia(rules, mov(5*time.Second), true); len(ps) != 0 {
+		t.Fatalf("a 5 s MOV: %+v", ps)
+	}
+	if ps := ValidateMedia(rules, mov(0), true); len(ps) != 0 {
+		t.Fatalf("unknown length is the platform's call: %+v", ps)
+	}
+	if ps := ValidateMedia(rules, mov(2500*time.Millisecond), true); len(ps) != 1 || ps[0].Code != "media_duration" || ps[0].Field != "media[0]" ||
+		!strings.Contains(ps[0].Message, "2.5 s") || !strings.Contains(ps[0].Message, "3 s") {
+		t.Fatalf("too short: %+v", ps)
+	}
+	if ps := ValidateMedia(rules, mov(16*time.Minute+5*time.Second), true); len(ps) != 1 || !strings.Contains(ps[0].Message, "16 min 5 s") ||
+		!strings.Contains(ps[0].Message, "15 min") {
+		t.Fatalf("too long: %+v", ps)
+	}
+	webm := []Media{{Kind: MediaVideo, ContentType: "video/webm", Size: 10}}
+	if ps := ValidateMedia(rules, webm, true); len(ps) != 1 || ps[0].Code != "media_type" {
+		t.Fatalf("webm: %+v", ps)
 	}
 }

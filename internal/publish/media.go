@@ -13,9 +13,9 @@ import (
 	"image/jpeg"
 	_ "image/png"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,13 +37,21 @@ const (
 
 // mediaTypes are the accepted types, as content sniffing names them.
 var mediaTypes = map[string]connector.MediaKind{
-	"image/jpeg": connector.MediaImage,
-	"image/png":  connector.MediaImage,
-	"image/gif":  connector.MediaGIF,
-	"image/webp": connector.MediaImage,
-	"video/mp4":  connector.MediaVideo,
-	"video/webm": connector.MediaVideo,
+	"image/jpeg":      connector.MediaImage,
+	"image/png":       connector.MediaImage,
+	"image/gif":       connector.MediaGIF,
+	"image/webp":      connector.MediaImage,
+	"video/mp4":       connector.MediaVideo,
+	"video/webm":      connector.MediaVideo,
+	"video/quicktime": connector.MediaVideo,
+	"video/3gpp":      connector.MediaVideo,
+	"video/3gpp2":     connector.MediaVideo,
+	"video/x-msvideo": connector.MediaVideo,
+	"video/mpeg":      connector.MediaVideo,
 }
+
+// acceptedTypesText says what mediaTypes accepts, for error messages.
+const acceptedTypesText = "JPEG, PNG, GIF and WebP images and MP4, QuickTime (MOV), WebM, 3GP, AVI and MPEG videos"
 
 // Media is one file of a unit's media library. The bytes live in the
 // data directory under their SHA-256, so the same file is stored once.
@@ -59,12 +67,15 @@ type Media struct {
 	Size        int64               `json:"size"`
 	Width       int                 `json:"width"`
 	Height      int                 `json:"height"`
-	AltText     string              `json:"alt_text"`
-	HasThumb    bool                `json:"has_thumb"`
-	UploadedBy  string              `json:"uploaded_by"`
-	CreatedAt   time.Time           `json:"created_at"`
-	URL         string              `json:"url"`
-	ThumbURL    string              `json:"thumb_url,omitempty"`
+	// DurationMS is a video's length when its container says (MP4,
+	// QuickTime, 3GP); 0 = unknown.
+	DurationMS int64     `json:"duration_ms,omitempty"`
+	AltText    string    `json:"alt_text"`
+	HasThumb   bool      `json:"has_thumb"`
+	UploadedBy string    `json:"uploaded_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	URL        string    `json:"url"`
+	ThumbURL   string    `json:"thumb_url,omitempty"`
 }
 
 func (m *Media) fill() {
@@ -136,13 +147,10 @@ func (s *Service) UploadMedia(ctx context.Context, p *access.Principal, in Media
 	if len(head) == 0 {
 		return Media{}, errs.Field("file", "the file is empty")
 	}
-	ct := http.DetectContentType(head)
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
+	ct := sniffContentType(head)
 	kind, ok := mediaTypes[ct]
 	if !ok {
-		return Media{}, errs.Field("file", "the file is %s; accepted are JPEG, PNG, GIF and WebP images and MP4 and WebM videos", ct)
+		return Media{}, errs.Field("file", "the file is %s; accepted are %s", ct, acceptedTypesText)
 	}
 	limit := MaxImageBytes
 	if kind == connector.MediaVideo {
@@ -200,9 +208,19 @@ func (s *Service) UploadMedia(ctx context.Context, p *access.Principal, in Media
 			}
 		}
 	}
+	if kind == connector.MediaVideo && sniffISOBrand(head) != "" {
+		if d, ok := isoDuration(tmp); ok {
+			m.DurationMS = d.Milliseconds()
+		}
+	}
 	if err := tmp.Sync(); err != nil {
 		return Media{}, err
 	}
+	// Placing the bytes and adding the row happen under mediaFiles, so a
+	// delete of another unit's entry with the same bytes can't remove
+	// the file between the two.
+	s.mediaFiles.Lock()
+	defer s.mediaFiles.Unlock()
 	final := s.FilePath(m)
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
 		return Media{}, err
@@ -213,6 +231,16 @@ func (s *Service) UploadMedia(ctx context.Context, p *access.Principal, in Media
 		return Media{}, fmt.Errorf("publish: store media: %w", err)
 	} else {
 		done = true
+	}
+	if m.HasThumb {
+		// The thumbnail was found made already but may have gone with a
+		// delete since: make it again from the stored bytes.
+		if _, err := os.Stat(s.ThumbPath(m)); err != nil {
+			if err := s.thumbFrom(final, s.ThumbPath(m)); err != nil {
+				s.Log.Warn("media thumbnail", "hash", m.Hash, "err", err)
+				m.HasThumb = false
+			}
+		}
 	}
 	if err := s.Store.CreateMedia(ctx, &m); err != nil {
 		if old, err2 := s.Store.MediaByHash(ctx, u.ID, m.Hash); err2 == nil {
@@ -234,6 +262,18 @@ func (m Media) SizeText() string {
 		return fmt.Sprintf("%d KB", m.Size>>10)
 	}
 	return fmt.Sprintf("%d bytes", m.Size)
+}
+
+// DurationText is a video's length for people ("1:05"), "" if unknown.
+func (m Media) DurationText() string {
+	if m.DurationMS <= 0 {
+		return ""
+	}
+	sec := (m.DurationMS + 500) / 1000
+	if sec >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", sec/3600, sec/60%60, sec%60)
+	}
+	return fmt.Sprintf("%d:%02d", sec/60, sec%60)
 }
 
 func kindWord(k connector.MediaKind) string {
@@ -287,6 +327,16 @@ func (s *Service) writeThumb(r io.Reader, path string) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// thumbFrom writes the thumbnail of the image file at src.
+func (s *Service) thumbFrom(src, path string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return s.writeThumb(f, path)
 }
 
 // Thumbnail scales img down to fit a size×size box (never up) with a box
@@ -398,9 +448,99 @@ func (s *Service) loadMedia(ctx context.Context, p *access.Principal, field stri
 	return nil
 }
 
-// connectorMedia describes media for a connector; Open reads the file.
-func (s *Service) connectorMedia(m Media) connector.Media {
+// connectorMedia describes media for a connector: Open reads the file;
+// with link, URL is a fresh signed public link (for platforms that fetch
+// media themselves), "" when the hub has no public URL (check says why).
+func (s *Service) connectorMedia(m Media, link bool) connector.Media {
 	path := s.FilePath(m)
-	return connector.Media{Kind: m.Kind, ContentType: m.ContentType, Filename: m.Filename, Size: m.Size, AltText: m.AltText,
-		Width: m.Width, Height: m.Height, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+	var public string
+	if link {
+		public, _ = s.PublicMediaURL(m)
+	}
+	return connector.Media{URL: public, Kind: m.Kind, ContentType: m.ContentType, Filename: m.Filename, Size: m.Size, AltText: m.AltText,
+		Width: m.Width, Height: m.Height, Duration: time.Duration(m.DurationMS) * time.Millisecond, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+}
+
+// DeleteMedia removes a file from its unit's library: the row, and the
+// bytes and thumbnail in the data directory unless another unit's library
+// holds the same file. It is refused (Conflict, naming the posts) while a
+// post that is not yet published everywhere uses the file: any of its
+// deliveries that gets the file (its own media or its variant's) is
+// still held, scheduled, publishing, unknown or failed (a failed one may
+// be retried). Posts whose deliveries with the file are all published or
+// cancelled keep their platform copies; the hub's record of such a post
+// no longer lists the file, and its audit trail gets a "media deleted"
+// step naming the file, who deleted it and when.
+func (s *Service) DeleteMedia(ctx context.Context, p *access.Principal, id int64) error {
+	m, err := s.MediaByID(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if !p.Can(access.WritePosts, m.UnitPath) {
+		return errs.E(errs.Forbidden, "you may not delete media of %q", m.Unit)
+	}
+	s.mediaFiles.Lock()
+	defer s.mediaFiles.Unlock()
+	err = s.InTx(ctx, func(tx Store) error {
+		users, err := tx.MediaUsers(ctx, id)
+		if err != nil {
+			return err
+		}
+		var open []string
+		var published []int64
+		for _, postID := range users {
+			post, err := tx.PostByID(ctx, postID)
+			if err != nil {
+				return err
+			}
+			ds, err := tx.Deliveries(ctx, postID)
+			if err != nil {
+				return err
+			}
+			waiting := map[DeliveryStatus]int{}
+			for _, d := range ds {
+				if d.Status != DeliveryPublished && d.Status != DeliveryCancelled && slices.Contains(post.MediaFor(d.ChannelID, d.Platform), id) {
+					waiting[d.Status]++
+				}
+			}
+			if len(waiting) > 0 {
+				open = append(open, fmt.Sprintf("post %d (%s)", postID, summary(waiting)))
+			} else {
+				published = append(published, postID)
+			}
+		}
+		if len(open) > 0 {
+			return &errs.Error{Code: errs.Conflict, Field: "media", Message: fmt.Sprintf("media %d (%s) is used by posts not yet published: %s; "+
+				"remove it from them or cancel them first", id, m.displayName(), strings.Join(open, ", "))}
+		}
+		for _, postID := range published {
+			if err := tx.AddApproval(ctx, Approval{PostID: postID, UserID: p.User.ID, Who: p.User.Email, Action: "media deleted",
+				Comment: fmt.Sprintf("%s (media %d) was deleted from the library; the platforms keep their copies", m.displayName(), id)}); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteMedia(ctx, id, published)
+	})
+	if err != nil {
+		return err
+	}
+	used, err := s.Store.MediaHashUsed(ctx, m.Hash)
+	if err != nil || used {
+		return err // the row is gone; shared bytes stay
+	}
+	for _, path := range []string{s.FilePath(m), s.ThumbPath(m)} {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			// The entry is deleted; a leftover file is only disk space.
+			s.Log.Warn("media delete: file left behind", "path", path, "err", err)
+		}
+	}
+	return nil
+}
+
+// displayName is how messages name a media file.
+func (m Media) displayName() string {
+	if m.Filename != "" {
+		return m.Filename
+	}
+	return string(m.Kind)
 }

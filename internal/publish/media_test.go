@@ -3,7 +3,12 @@ package publish
 import (
 	"image"
 	"image/color"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/vernetzen/vernetzen/internal/connector"
+	"github.com/vernetzen/vernetzen/internal/connector/all"
 )
 
 func TestThumbnail(t *testing.T) {
@@ -39,5 +44,29 @@ func TestCleanFilename(t *testing.T) {
 		if got := cleanFilename(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Instagram's variant carries a signed link under the public URL; the
+// platforms that receive bytes get none.
+func TestVariantMediaLinks(t *testing.T) {
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	key := []byte("a key derived from the secret key")
+	s := NewService(Config{Registry: all.Registry(connector.Options{}), MediaDir: t.TempDir(), PublicURL: "https://hub.example/",
+		MediaURLKey: key, Now: func() time.Time { return now }})
+	hash := strings.Repeat("ab", 32)
+	media := map[int64]Media{7: {ID: 7, Hash: hash, Kind: connector.MediaImage, ContentType: "image/jpeg"}}
+	post := &Post{Text: "x", Media: []int64{7}}
+	ig := s.variantFor(post, 1, "instagram", media)
+	want := "https://hub.example" + SignedMediaPath(key, 7, hash, ".jpg", now.Add(DefaultMediaURLTTL))
+	if len(ig.Media) != 1 || ig.Media[0].URL != want || !strings.HasPrefix(want, "https://hub.example/public/media/7/") {
+		t.Fatalf("instagram: %+v, want %s", ig.Media, want)
+	}
+	if m := s.variantFor(post, 1, "mastodon", media); len(m.Media) != 1 || m.Media[0].URL != "" || m.Media[0].Open == nil {
+		t.Fatalf("mastodon: %+v", m.Media)
+	}
+	// The signature covers the bytes' hash: another file's is different.
+	if SignedMediaPath(key, 7, strings.Repeat("cd", 32), ".jpg", now) == SignedMediaPath(key, 7, hash, ".jpg", now) {
+		t.Fatal("the link does not depend on the file")
 	}
 }

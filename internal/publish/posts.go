@@ -16,9 +16,12 @@ import (
 	"github.com/vernetzen/vernetzen/internal/org"
 )
 
-// VariantInput is a variant's content.
+// VariantInput is a variant's content: its own text, its own media, or
+// both. What it leaves out comes from the post.
 type VariantInput struct {
-	Text string `json:"text"`
+	// Text replaces the post's text for this target when present (even
+	// empty); absent keeps the post's text.
+	Text *string `json:"text,omitempty"`
 	// Media replaces the post's media for this target when not empty.
 	Media []int64 `json:"media,omitempty"`
 }
@@ -147,7 +150,12 @@ func variantMap(in map[string]VariantInput) (map[string]string, map[string][]int
 				return nil, nil, errs.Field("variants."+k, "%q is neither a platform nor a channel id", k)
 			}
 		}
-		out[key] = v.Text
+		if v.Text == nil && len(v.Media) == 0 {
+			return nil, nil, errs.Field("variants."+k, "give the variant's text, its media, or both")
+		}
+		if v.Text != nil {
+			out[key] = *v.Text
+		}
 		if len(v.Media) > 0 {
 			media[key] = v.Media
 		}
@@ -194,9 +202,13 @@ func (s *Service) postMedia(ctx context.Context, p *access.Principal, post *Post
 // variantFor is the content a target gets, as its connector sees it.
 func (s *Service) variantFor(post *Post, ch int64, platform string, media map[int64]Media) connector.Variant {
 	v := connector.Variant{Text: post.TextFor(ch, platform)}
+	// Only a platform that downloads media itself gets public links: the
+	// others receive the bytes, as they always did.
+	conn, ok := s.Registry.Get(platform)
+	link := ok && conn.Capabilities().Media.FetchesMedia
 	for _, id := range post.MediaFor(ch, platform) {
 		if m, ok := media[id]; ok {
-			v.Media = append(v.Media, s.connectorMedia(m))
+			v.Media = append(v.Media, s.connectorMedia(m, link))
 		}
 	}
 	return v
@@ -219,6 +231,11 @@ func (s *Service) check(post *Post, targets []target, media map[int64]Media) []P
 			mfield = "variants." + t.ch.Platform + ".media"
 		}
 		for _, pr := range t.conn.Validate(s.variantFor(post, t.ch.ID, t.ch.Platform, media)) {
+			if pr.Code == connector.ProblemNoPublicURL {
+				if why := s.publicURLProblem(); why != "" {
+					pr.Message = uiName(t.ch.Platform) + ": " + why
+				}
+			}
 			f := pr.Field
 			switch {
 			case pr.Field == "text":

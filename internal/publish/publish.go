@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -231,6 +232,13 @@ type Store interface {
 	// MediaList lists media within scope (and unitPath's subtree when
 	// set), newest first.
 	MediaList(ctx context.Context, scope []string, unitPath string, limit int) ([]Media, error)
+	// MediaUsers lists the ids of the posts that carry a media file.
+	MediaUsers(ctx context.Context, mediaID int64) ([]int64, error)
+	// DeleteMedia removes a media entry after detaching it from the
+	// listed posts (Conflict if another post names it).
+	DeleteMedia(ctx context.Context, id int64, detachFrom []int64) error
+	// MediaHashUsed says whether any library still has the bytes.
+	MediaHashUsed(ctx context.Context, hash string) (bool, error)
 	// Tx is the transaction the store runs in, inside InTx.
 	Tx() *sql.Tx
 }
@@ -260,6 +268,13 @@ type Config struct {
 	// MediaDir is where the media library keeps its files (in the data
 	// directory); empty refuses uploads.
 	MediaDir string
+	// PublicURL is the hub's address as the internet reaches it (the
+	// --public-url flag; empty when not set): platforms that fetch media
+	// themselves get signed links under it, signed with MediaURLKey,
+	// working for MediaURLTTL (default DefaultMediaURLTTL).
+	PublicURL   string
+	MediaURLKey []byte
+	MediaURLTTL time.Duration
 	// RetryBase is the first backoff after a transient failure (default
 	// 250 ms, since most 5xx pass at once; doubling up to 10 minutes);
 	// MinWait bounds rate-limit waits from below (default 1 s).
@@ -292,6 +307,9 @@ type Service struct {
 	Config
 	queue Queue
 	slots chan struct{} // one per platform call in flight (see Fanout)
+	// mediaFiles orders placing a media file with its row against
+	// removing the file of a deleted entry (the bytes are shared by hash).
+	mediaFiles sync.Mutex
 }
 
 // NewService makes the service; call UseQueue before posts are scheduled.

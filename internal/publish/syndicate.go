@@ -137,7 +137,12 @@ func (s *Service) TakeUp(ctx context.Context, p *access.Principal, offerID int64
 		in.Text = origin.Text
 		in.Variants = map[string]VariantInput{}
 		for k, v := range origin.Variants {
-			in.Variants[strings.TrimPrefix(k, "channel:")] = VariantInput{Text: v, Media: origin.VariantMedia[k]}
+			in.Variants[strings.TrimPrefix(k, "channel:")] = VariantInput{Text: &v, Media: origin.VariantMedia[k]}
+		}
+		for k, ids := range origin.VariantMedia {
+			if _, ok := origin.Variants[k]; !ok { // a variant with media only
+				in.Variants[strings.TrimPrefix(k, "channel:")] = VariantInput{Media: ids}
+			}
 		}
 		if len(in.Media) == 0 {
 			in.Media = origin.Media

@@ -40,8 +40,14 @@ func (s *Server) routesMedia() {
 	})
 	s.api("GET", "/api/v1/media", s.apiMediaList)
 	s.api("GET", "/api/v1/media/{id}", s.apiMedia)
+	s.api("DELETE", "/api/v1/media/{id}", s.apiDeleteMedia)
 	s.mux.HandleFunc("GET /media/{id}/file", s.serveMedia)
 	s.mux.HandleFunc("GET /media/{id}/thumb", s.serveMedia)
+	// Signed links for platforms that fetch media themselves: no
+	// session, the signature is the permission (see publish.PublicMediaURL).
+	s.mux.HandleFunc("GET "+publish.PublicMediaPrefix+"{link...}", func(w http.ResponseWriter, r *http.Request) {
+		s.Publish.PublicMediaHandler().ServeHTTP(w, r)
+	})
 }
 
 // apiUploadMedia reads a multipart form: unit and alt_text (fields, or
@@ -175,6 +181,20 @@ func (s *Server) apiMedia(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+// apiDeleteMedia deletes a library entry: 204, or 409 naming the posts
+// not yet published that use it.
+func (s *Server) apiDeleteMedia(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Publish.DeleteMedia(r.Context(), principalOf(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vernetzen/vernetzen/internal/publish"
 )
 
 func subtleEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
@@ -63,7 +65,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			strings.HasPrefix(r.URL.Path, "/static/") || strings.HasPrefix(r.URL.Path, "/sim/") {
 			return
 		}
-		s.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration_ms", float64(d.Microseconds())/1000)
+		path := r.URL.Path
+		if strings.HasPrefix(path, publish.PublicMediaPrefix) {
+			path = pattern // a signed media link works for anyone who has it: keep it out of the log
+		}
+		s.Log.Info("request", "method", r.Method, "path", path, "status", rec.status, "duration_ms", float64(d.Microseconds())/1000)
 	})
 }
 

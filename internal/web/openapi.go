@@ -221,7 +221,15 @@ func buildOpenAPI() map[string]any {
 			o["parameters"] = params
 		}
 		if op.request != "" {
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.request)}}}
+			mt := map[string]any{"schema": ref(op.request)}
+			name := "application/json"
+			if alt, ok := requestMediaTypes[op.request]; ok {
+				name = alt.mediaType
+				if alt.encoding != nil {
+					mt["encoding"] = alt.encoding
+				}
+			}
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{name: mt}}
 		}
 		item[strings.ToLower(op.method)] = o
 	}

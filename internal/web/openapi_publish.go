@@ -22,18 +22,30 @@ var publishOps = []apiOp{
 	{"PATCH", "/api/v1/campaigns/{id}", "Change a campaign", "CampaignInput", "Campaign", "", nil},
 	{"DELETE", "/api/v1/campaigns/{id}", "Delete a campaign (its posts stay)", "", "", "204", nil},
 	{"POST", "/api/v1/posts/{id}/cancel", "Cancel a post: its deliveries not yet started (held, scheduled) become cancelled; published ones stay", "Comment", "Post", "", nil},
-	{"POST", "/api/v1/media", "Upload an image or video to a unit's media library: multipart/form-data with unit, alt_text? and then file; the type is sniffed from the content, images ≤ 20 MB, videos ≤ 1 GB; the same file twice is stored once", "MediaUpload", "Media", "201", nil},
+	{"POST", "/api/v1/media", "Upload an image or video to a unit's media library: a multipart/form-data body with the fields unit and alt_text? before the part file (or unit and alt_text as query parameters); the type is sniffed from the content (JPEG, PNG, GIF, WebP; MP4, QuickTime/MOV, WebM, 3GP, AVI, MPEG), images ≤ 20 MB, videos ≤ 1 GB; the same file twice is stored once", "MediaUpload", "Media", "201", []string{"unit", "alt_text"}},
 	{"GET", "/api/v1/media", "The media library entries the caller may read, newest first; unit includes its subtree", "", "MediaList", "", []string{"unit", "limit"}},
 	{"GET", "/api/v1/media/{id}", "One media library entry (the bytes are at url, a thumbnail at thumb_url)", "", "Media", "", nil},
+	{"DELETE", "/api/v1/media/{id}", "Delete a library entry: its row, and its file and thumbnail unless another unit's library has the same file. 409 naming the posts while a post not yet published everywhere uses it (held, scheduled, publishing, unknown or failed deliveries). Published posts keep their platform copies; their record no longer lists the file and their audit trail gets a \"media deleted\" step", "", "", "204", nil},
 }
 
 var postStatuses = []string{"pending_approval", "rejected", "scheduled", "cancelled", "publishing", "published", "partially_failed", "failed"}
 var deliveryStatuses = []string{"held", "scheduled", "publishing", "published", "failed", "unknown", "cancelled"}
 
+// requestMediaTypes names the request bodies that are not JSON, with the
+// encoding of their parts.
+var requestMediaTypes = map[string]struct {
+	mediaType string
+	encoding  map[string]any
+}{
+	"MediaUpload": {"multipart/form-data", map[string]any{"file": map[string]any{
+		"contentType": "image/jpeg, image/png, image/gif, image/webp, video/mp4, video/quicktime, video/webm, video/3gpp, video/x-msvideo, video/mpeg, application/octet-stream"}}},
+}
+
 // publishSchemas are the publishing API's schemas.
 var publishSchemas = map[string]any{
 	"PostInput": obj(map[string]any{"text": str(),
-		"variants":     map[string]any{"type": "object", "description": "by platform key or channel id", "additionalProperties": obj(map[string]any{"text": str()})},
+		"variants": map[string]any{"type": "object", "description": "by platform key or channel id: the target's own text (absent: the post's) and/or media (absent or empty: the post's)",
+			"additionalProperties": obj(map[string]any{"text": str(), "media": arr(num())})},
 		"channels":     arr(num()),
 		"units":        arr(str()),
 		"scheduled_at": map[string]any{"type": "string", "format": "date-time", "description": "RFC 3339; absent = now"},
@@ -67,9 +79,11 @@ var publishSchemas = map[string]any{
 	"Campaign": obj(map[string]any{"id": num(), "unit": str(), "name": str(), "topic": str(), "goal": str(), "tags": arr(str()),
 		"starts_at": nullable(str()), "ends_at": nullable(str()), "created_at": str(), "updated_at": str(), "posts": arr(ref("Post"))}, "id", "unit", "name"),
 	"CampaignList": listOf("Campaign"),
-	"MediaUpload":  obj(map[string]any{"unit": str(), "alt_text": str(), "file": map[string]any{"type": "string", "format": "binary"}}, "unit", "file"),
+	"MediaUpload": obj(map[string]any{"unit": map[string]any{"type": "string", "description": "the key of the unit whose library gets the file"},
+		"alt_text": map[string]any{"type": "string", "maxLength": 1500},
+		"file":     map[string]any{"type": "string", "format": "binary", "description": "the file's bytes; send it as the last part, it is stored as it streams"}}, "unit", "file"),
 	"Media": obj(map[string]any{"id": num(), "unit": str(), "sha256": str(), "kind": enum("image", "gif", "video"), "content_type": str(),
-		"filename": str(), "size": num(), "width": num(), "height": num(), "alt_text": str(), "has_thumb": boolean(), "uploaded_by": str(),
+		"filename": str(), "size": num(), "width": num(), "height": num(), "duration_ms": num(), "alt_text": str(), "has_thumb": boolean(), "uploaded_by": str(),
 		"created_at": str(), "url": str(), "thumb_url": str()}, "id", "unit", "kind", "content_type", "size", "url"),
 	"MediaList": listOf("Media"),
 	"CampaignInput": obj(map[string]any{"unit": str(), "name": str(), "topic": str(), "goal": str(), "tags": arr(str()),

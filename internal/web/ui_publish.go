@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ func (s *Server) routesUIPublish() {
 	s.uiPageRoute("GET /posts/new", s.uiCompose)
 	s.uiPageRoute("POST /posts", s.uiCreatePost)
 	s.uiPageRoute("POST /posts/validate", s.uiValidatePost)
+	s.routesUIVariants()
 	s.uiPageRoute("GET /posts/{id}", s.uiPost)
 	s.uiPageRoute("POST /posts/{id}/retry", s.uiPostAction)
 	s.uiPageRoute("POST /posts/{id}/approve", s.uiPostAction)
@@ -280,6 +282,10 @@ type uiComposeData struct {
 	Previews []publish.Preview
 	Checked  bool // a check ran
 	Offer    *publish.Offer
+	// Variants are the platforms' and channels' own text and media;
+	// VariantTargets what a variant can be added for.
+	Variants       []uiVariant
+	VariantTargets []uiVariantTarget
 }
 
 // uiMediaChoice is a library file in the composer's picker.
@@ -343,6 +349,8 @@ func (s *Server) uiComposeChoices(r *http.Request, p *access.Principal, d *uiCom
 	for _, m := range lib {
 		d.Media = append(d.Media, uiMediaChoice{Media: m, Checked: pickedM[strconv.FormatInt(m.ID, 10)]})
 	}
+	d.VariantTargets = uiVariantTargets(d.Channels)
+	d.Variants = s.uiFillVariants(r, p, d.Variants, lib, d.Checked, d.Previews, d.Problems)
 	return nil
 }
 
@@ -370,6 +378,7 @@ func (s *Server) uiCompose(w http.ResponseWriter, r *http.Request, p *access.Pri
 func uiPostInput(r *http.Request, f *uiForm) (publish.PostInput, error) {
 	in := publish.PostInput{Text: r.PostFormValue("text"), Units: r.PostForm["units"]}
 	f.Values["text"] = in.Text
+	uiVariantInput(r, &in)
 	for _, v := range r.PostForm["channels"] {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -412,7 +421,13 @@ func (s *Server) uiValidatePost(w http.ResponseWriter, r *http.Request, p *acces
 	if err != nil {
 		d.Form.fail(s, r, err)
 	}
-	s.uiRenderBlock(w, r, http.StatusOK, "publish_compose", "problems", d)
+	// The variants' verdicts go out of band, into their fieldsets.
+	lib, lerr := s.Publish.MediaLibrary(r.Context(), p, "", 200)
+	if lerr != nil {
+		return lerr
+	}
+	d.Variants = s.uiFillVariants(r, p, uiVariantInput(r, &publish.PostInput{}), lib, d.Checked, d.Previews, d.Problems)
+	s.uiRenderBlock(w, r, http.StatusOK, "publish_compose", "validated", d)
 	return nil
 }
 
@@ -451,6 +466,7 @@ func (s *Server) uiCreatePost(w http.ResponseWriter, r *http.Request, p *access.
 		if errs.Is(err, errs.Internal) {
 			return err
 		}
+		d.Variants = uiVariantInput(r, &publish.PostInput{})
 		d.Form.fail(s, r, err, "text", "scheduled_local", "zone")
 		if d.Form.General() == "" && d.Form.Errors["text"] == "" && d.Form.Errors["scheduled_local"] == "" && d.Form.Errors["zone"] == "" {
 			d.Form.Errors[""] = s.publicError(r, err).Error()
@@ -482,6 +498,14 @@ type uiPostData struct {
 	CanCancel  bool
 	Failed     int
 	Media      []publish.Media
+	// VariantMedia are the variants' own media, by variant key.
+	VariantMedia []uiKeyedMedia
+}
+
+// uiKeyedMedia is a variant's media.
+type uiKeyedMedia struct {
+	Key   string
+	Media []publish.Media
 }
 
 func (s *Server) uiPost(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -504,6 +528,20 @@ func (s *Server) uiPost(w http.ResponseWriter, r *http.Request, p *access.Princi
 		if m, err := s.Publish.MediaByID(r.Context(), p, id); err == nil {
 			d.Media = append(d.Media, m)
 		}
+	}
+	keys := make([]string, 0, len(post.VariantMedia))
+	for k := range post.VariantMedia {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		row := uiKeyedMedia{Key: k}
+		for _, id := range post.VariantMedia[k] {
+			if m, err := s.Publish.MediaByID(r.Context(), p, id); err == nil {
+				row.Media = append(row.Media, m)
+			}
+		}
+		d.VariantMedia = append(d.VariantMedia, row)
 	}
 	loc := time.UTC
 	if post.TimeZone != "" {

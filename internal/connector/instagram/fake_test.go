@@ -47,11 +47,24 @@ type fakeIG struct {
 	afterPublish func(w http.ResponseWriter, r *http.Request) bool
 	pollsNeeded  int
 	failStatus   string
+	// fetchMedia makes container creation download image_url or
+	// video_url as Instagram does (a video by ranges first); a failed
+	// download is the container's ERROR status.
+	fetchMedia bool
+	fetches    []fetched
+}
+
+// fetched is one download of a container's media by the fake.
+type fetched struct {
+	URL, Range, ContentType string
+	Status                  int
+	Body                    []byte
 }
 
 type container struct {
 	ID, Caption, ImageURL, VideoURL, MediaType, Status string
 	polls                                              int
+	Err                                                string // why the media could not be fetched
 }
 
 type igMedia struct {
@@ -235,6 +248,9 @@ func (f *fakeIG) serve(w http.ResponseWriter, r *http.Request) {
 		out := map[string]any{"id": c.ID, "status_code": c.Status}
 		if c.Status == "ERROR" {
 			out["status"] = f.failStatus
+			if c.Err != "" {
+				out["status"] = c.Err
+			}
 		}
 		writeJSON(w, 200, out)
 	case r.Method == "GET" && len(parts) == 1 && f.findMedia(parts[0]) != nil:
@@ -311,8 +327,52 @@ func (f *fakeIG) createContainer(w http.ResponseWriter, form url.Values) {
 		graphErr(w, 400, 100, 0, "OAuthException", "(#100) The parameter image_url or video_url is required")
 		return
 	}
+	if f.fetchMedia {
+		if err := f.download(c); err != "" {
+			c.Status, c.Err = "ERROR", err
+		}
+	}
 	f.containers[c.ID] = c
 	writeJSON(w, 200, map[string]string{"id": c.ID})
+}
+
+// download fetches a container's media from the internet, as Instagram
+// does before it processes it: a video first by its first kilobyte (a
+// range request, to read the container's header), then whole.
+func (f *fakeIG) download(c *container) string {
+	u, wantType := c.ImageURL, "image/jpeg"
+	ranges := []string{""}
+	if c.VideoURL != "" {
+		u, wantType, ranges = c.VideoURL, "video/", []string{"bytes=0-1023", ""}
+	}
+	for _, rg := range ranges {
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return "2207052: invalid media URI"
+		}
+		if rg != "" {
+			req.Header.Set("Range", rg)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "2207052: the media could not be fetched from this URI: " + err.Error()
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ct := resp.Header.Get("Content-Type")
+		f.fetches = append(f.fetches, fetched{URL: u, Range: rg, ContentType: ct, Status: resp.StatusCode, Body: body})
+		want := http.StatusOK
+		if rg != "" {
+			want = http.StatusPartialContent
+		}
+		if resp.StatusCode != want {
+			return fmt.Sprintf("2207052: the media could not be fetched from this URI (HTTP %d)", resp.StatusCode)
+		}
+		if !strings.HasPrefix(ct, wantType) {
+			return "2207026: unsupported media format " + ct
+		}
+	}
+	return ""
 }
 
 func (f *fakeIG) publish(w http.ResponseWriter, r *http.Request, form url.Values) {

@@ -99,6 +99,9 @@ func (c *Connector) Capabilities() connector.Capabilities {
 			ImageTypes:    []string{"image/jpeg"},
 			VideoTypes:    []string{"video/mp4", "video/quicktime"},
 			MaxImageBytes: 8 << 20, MaxVideoBytes: 300 << 20,
+			// Reels: 3 seconds to 15 minutes.
+			MinVideoDuration: 3 * time.Second, MaxVideoDuration: 15 * time.Minute,
+			FetchesMedia: true,
 		},
 	}
 }
@@ -118,8 +121,8 @@ func (c *Connector) Validate(v connector.Variant) []connector.Problem {
 	}
 	for i, m := range v.Media {
 		if m.URL == "" {
-			ps = append(ps, connector.Problem{Field: fmt.Sprintf("media[%d]", i), Code: "required",
-				Message: "Instagram fetches media itself: a public URL is needed"})
+			ps = append(ps, connector.Problem{Field: fmt.Sprintf("media[%d]", i), Code: connector.ProblemNoPublicURL,
+				Message: "Instagram fetches media itself from a public URL, and this attachment has none"})
 		}
 	}
 	return ps

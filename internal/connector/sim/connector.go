@@ -57,7 +57,7 @@ func (c *Connector) Capabilities() connector.Capabilities {
 		MaxTextLength: MaxChars, TextCounter: "graphemes",
 		Media: connector.MediaRules{MaxImages: 4, MaxVideos: 1,
 			ImageTypes: []string{"image/jpeg", "image/png", "image/gif", "image/webp"},
-			VideoTypes: []string{"video/mp4"}},
+			VideoTypes: []string{"video/mp4", "video/quicktime"}},
 	}
 }
 

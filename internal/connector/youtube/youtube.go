@@ -123,8 +123,10 @@ func (c *Connector) Capabilities() connector.Capabilities {
 		RequiresMedia: true,
 		Media: connector.MediaRules{
 			MaxVideos:     1,
-			VideoTypes:    []string{"video/mp4", "video/quicktime", "video/webm", "video/x-msvideo", "video/mpeg"},
+			VideoTypes:    []string{"video/mp4", "video/quicktime", "video/webm", "video/x-msvideo", "video/mpeg", "video/3gpp"},
 			MaxVideoBytes: 256 << 30,
+			// Verified accounts; unverified ones are limited to 15 minutes.
+			MaxVideoDuration: 12 * time.Hour,
 		},
 	}
 }

@@ -1,5 +1,6 @@
 // Publishing pages: the media upload (streamed to the API with the CSRF
-// header, so the server reads the file as it arrives), confirmations.
+// header, so the server reads the file as it arrives), the composer's
+// variants, confirmations.
 (function () {
   "use strict";
   var limits = { image: 20 * 1024 * 1024, video: 1024 * 1024 * 1024 };
@@ -32,6 +33,34 @@
         }, function () { say("Upload failed (" + resp.status + ")"); });
       }).catch(function () { say("The upload was interrupted."); })
         .finally(function () { button.disabled = false; });
+    });
+  }
+  // The composer's variants: one fieldset per platform or channel, added
+  // by htmx from /posts/variant; adding one twice shows the first, and
+  // removing one checks the post again.
+  var compose = document.getElementById("compose");
+  if (compose) {
+    var findVariant = function (key) {
+      var found = null;
+      compose.querySelectorAll("fieldset.variant").forEach(function (v) {
+        if (v.getAttribute("data-variant-key") === key) found = v;
+      });
+      return found;
+    };
+    document.body.addEventListener("htmx:beforeRequest", function (ev) {
+      if (!ev.detail || ev.detail.elt.id !== "variant-add") return;
+      var have = findVariant(document.getElementById("variant-target").value);
+      if (have) {
+        ev.preventDefault();
+        have.scrollIntoView({ block: "nearest" });
+        have.querySelector("textarea").focus();
+      }
+    });
+    compose.addEventListener("click", function (ev) {
+      var btn = ev.target.closest(".js-variant-remove");
+      if (!btn) return;
+      btn.closest("fieldset.variant").remove();
+      if (window.htmx) window.htmx.trigger(compose, "change");
     });
   }
   document.querySelectorAll("form.js-confirm").forEach(function (f) {
