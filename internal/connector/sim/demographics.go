@@ -36,7 +36,9 @@ var mixes = map[string]audienceMix{
 }
 
 // Imitable lists the platforms whose audience the simulator can imitate.
-func Imitable() []string { return []string{"facebook", "instagram", "linkedin", "tiktok", "x", "youtube"} }
+func Imitable() []string {
+	return []string{"facebook", "instagram", "linkedin", "tiktok", "x", "youtube"}
+}
 
 // AudienceOf is the simulated audience breakdown of an account with
 // followers followers that imitates platform ("" for the simulator's own

@@ -93,6 +93,9 @@ type Faults struct {
 	RateLimited float64 // 429 with Retry-After and X-RateLimit-Reset
 	Unavailable float64 // 503
 	Slow        float64 // the answer is delayed by SlowDelay (after a write is done)
+	// Path, if set, limits the faults to requests whose path (below the
+	// mount point) starts with it, e.g. "/api/me/demographics".
+	Path string
 	// RateLimitReset is how far the injected 429's reset lies; default 30s.
 	RateLimitReset time.Duration
 	SlowDelay      time.Duration // default 10s
@@ -126,12 +129,12 @@ type account struct {
 	Followers, Following    int64
 	// Imitates is the platform whose audience mix the account has
 	// (AudienceOf); "" is the simulator's own.
-	Imitates string
-	posts                   []*post // creation order
-	inbox                   []Event // ascending Seq
-	keys                    map[string]*post
-	windowStart             time.Time
-	windowUsed              int
+	Imitates    string
+	posts       []*post // creation order
+	inbox       []Event // ascending Seq
+	keys        map[string]*post
+	windowStart time.Time
+	windowUsed  int
 }
 
 type token struct {
@@ -240,7 +243,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests++
 	s.advanceLocked()
 	var fault string
-	if strings.HasPrefix(r.URL.Path, "/api/") {
+	if strings.HasPrefix(r.URL.Path, "/api/") && strings.HasPrefix(r.URL.Path, s.cfg.Faults.Path) {
 		switch x := s.faults.Float64(); {
 		case x < s.cfg.Faults.RateLimited:
 			fault = "429"
