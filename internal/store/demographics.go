@@ -55,11 +55,10 @@ func nullShare(m map[string]float64, k string) any {
 }
 
 // scanReading reads demographicSelect's columns.
-func scanReading(scan func(...any) error, extra ...any) (analytics.DemographicReading, error) {
+func scanReading(scan func(...any) error) (analytics.DemographicReading, error) {
 	var r analytics.DemographicReading
 	cols := make([]sql.NullFloat64, len(demographicColumns))
-	dest := append([]any{}, extra...)
-	dest = append(dest, &r.Day, &r.Basis)
+	dest := []any{&r.Day, &r.Basis}
 	for i := range cols {
 		dest = append(dest, &cols[i])
 	}
