@@ -318,6 +318,10 @@ func cmdDemo(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() err
 	if err != nil {
 		return fmt.Errorf("load demo organisation: %w", err)
 	}
+	seeded, err := demo.SeedAudience(ctx, a.org, a.store, time.Now())
+	if err != nil {
+		return fmt.Errorf("demo audience history: %w", err)
+	}
 	password, err := ensureDemoAdmin(ctx, a)
 	if err != nil {
 		return err
@@ -340,6 +344,9 @@ func cmdDemo(ctx context.Context, g *globals, fs *flag.FlagSet, parse func() err
 		fmt.Fprintf(stdout, "\nvernetzen demo is running: http://%s/\n", addr)
 		fmt.Fprintf(stdout, "  organisation: %s\n", res)
 		fmt.Fprintf(stdout, "  simulator:    %d channels connected to the built-in simulated network\n", connected)
+		if seeded > 0 {
+			fmt.Fprintf(stdout, "  history:      %d days of simulated followers and audience demographics for %d channels on Facebook, Instagram, YouTube and X\n", demo.HistoryDays, seeded)
+		}
 		if g.db == "" {
 			fmt.Fprintf(stdout, "  data:         %s\n", dataDir(g))
 		}

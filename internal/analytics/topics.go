@@ -34,6 +34,9 @@ type PlatformShare struct {
 	Impressions     int64   `json:"impressions"`
 	EngagementShare float64 `json:"engagement_share"` // of the topic's engagements, 0..1
 	PerPost         float64 `json:"engagements_per_post"`
+	// Audience is who the platform's channels carrying the topic reach:
+	// their age groups and genders weighted by followers.
+	Audience *AudienceMix `json:"audience"`
 }
 
 // TopicStore reads reach by campaign topic.
@@ -43,7 +46,7 @@ type TopicStore interface {
 
 // Topics answers the channel mix per topic: for the campaigns' topics,
 // which platforms carried their posts and engagement in a period, within
-// a unit's subtree.
+// a unit's subtree, and who the audience of those platforms' channels is.
 func (s *Service) Topics(ctx context.Context, p *access.Principal, unitKey, from, to, tz string) ([]TopicMix, Period, error) {
 	ts, ok := s.store.(TopicStore)
 	if !ok {
@@ -98,5 +101,8 @@ func (s *Service) Topics(ctx context.Context, p *access.Principal, unitKey, from
 		out = append(out, *m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Topic < out[j].Topic })
+	if err := s.topicAudiences(ctx, u.Path, per, out); err != nil {
+		return nil, Period{}, err
+	}
 	return out, per, nil
 }

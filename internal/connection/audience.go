@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vernetzen/vernetzen/internal/analytics"
 	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/org"
 )
@@ -53,10 +54,13 @@ func (w *audienceWorker) Work(ctx context.Context, job *river.Job[AudienceArgs])
 	return river.JobSnooze(next)
 }
 
-// RecordAudience asks the platform for a channel's followers and records
-// them as today's point (UTC) of its audience history. It says when to
-// ask next (negative: stop). Failures only delay: inbound polling is what
-// tracks a connection's health.
+// RecordAudience asks the platform for a channel's followers and, where
+// the platform reports them, its audience demographics, and records them
+// as today's point (UTC) of the channel's histories (a second reading the
+// same day replaces the first). It says when to ask next (negative:
+// stop). Failures only delay: inbound polling is what tracks a
+// connection's health. The follower count is stored before demographics
+// are asked for, so a failure there never loses it.
 func (s *Service) RecordAudience(ctx context.Context, channelID int64) (time.Duration, error) {
 	conn, found, err := s.Store.ConnectionByChannel(ctx, channelID)
 	if err != nil {
@@ -69,28 +73,56 @@ func (s *Service) RecordAudience(ctx context.Context, channelID int64) (time.Dur
 	if !ok {
 		return -1, nil
 	}
-	if _, ok := c.(connector.MetricsFetcher); !ok {
+	_, metrics := c.(connector.MetricsFetcher)
+	_, demographics := c.(connector.DemographicsFetcher)
+	demographics = demographics && c.Capabilities().Demographics
+	if !metrics && !demographics {
 		return -1, nil
 	}
 	acct, err := s.account(ctx, conn)
 	if err != nil {
 		return -1, nil
 	}
-	m, err := connector.FetchMetrics(ctx, c, acct, nil)
-	if err != nil {
-		if connector.KindOf(err) == connector.KindRateLimited {
-			return max(time.Until(connector.RetryAt(err)), time.Second), nil
+	if metrics {
+		m, err := connector.FetchMetrics(ctx, c, acct, nil)
+		if err != nil {
+			return s.audienceRetry(channelID, "audience poll failed", err), nil
 		}
-		s.Log.Warn("audience poll failed", "channel", channelID, "err", err)
-		return s.AudienceInterval, nil
+		at := m.At
+		if at.IsZero() {
+			at = s.Now()
+		}
+		point := org.AudiencePoint{Day: at.UTC().Format("2006-01-02"), Followers: m.Followers}
+		if err := s.Store.AddAudience(ctx, channelID, []org.AudiencePoint{point}); err != nil {
+			return 0, err
+		}
 	}
-	at := m.At
-	if at.IsZero() {
-		at = s.Now()
-	}
-	point := org.AudiencePoint{Day: at.UTC().Format("2006-01-02"), Followers: m.Followers}
-	if err := s.Store.AddAudience(ctx, channelID, []org.AudiencePoint{point}); err != nil {
-		return 0, err
+	if demographics {
+		d, err := connector.FetchDemographics(ctx, c, acct)
+		if err != nil {
+			return s.audienceRetry(channelID, "demographics poll failed", err), nil
+		}
+		at := d.At
+		if at.IsZero() {
+			at = s.Now()
+		}
+		// Nothing reported (too few followers, no permission) leaves the
+		// day without a reading: a gap, not zeros.
+		if r, ok := analytics.ReadingOf(at.UTC().Format("2006-01-02"), d); ok {
+			if err := s.Store.SaveDemographics(ctx, channelID, r, s.Now()); err != nil {
+				return 0, err
+			}
+		}
 	}
 	return s.AudienceInterval, nil
+}
+
+// audienceRetry is when to read again after a failed reading: when the
+// platform's rate limit lifts, or the next regular reading.
+func (s *Service) audienceRetry(channelID int64, msg string, err error) time.Duration {
+	if connector.KindOf(err) == connector.KindRateLimited {
+		return max(time.Until(connector.RetryAt(err)), time.Second)
+	}
+	s.Log.Warn(msg, "channel", channelID, "err", err)
+	return s.AudienceInterval
 }

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/vernetzen/vernetzen/internal/analytics"
 	"github.com/vernetzen/vernetzen/internal/inbox"
 	"github.com/vernetzen/vernetzen/internal/org"
 )
@@ -81,6 +82,7 @@ type Store interface {
 	MarkNoticesRead(ctx context.Context, userID int64) error
 	CountMessages(ctx context.Context, channelID int64) (int, error)
 	AddAudience(ctx context.Context, channelID int64, points []org.AudiencePoint) error
+	SaveDemographics(ctx context.Context, channelID int64, r analytics.DemographicReading, at time.Time) error
 	// Tx is the transaction the store runs in, inside inTx (for the
 	// job queue's transactional insert).
 	Tx() *sql.Tx

@@ -25,7 +25,8 @@
 // stubs that compile but fail at run time. So Connector is the part every
 // platform has (identity, declared capabilities, validation), and each
 // ability is its own small interface (Publisher, InboundFetcher,
-// MetricsFetcher, Connecter, Refresher, OAuthFlow, WebhookReceiver),
+// MetricsFetcher, DemographicsFetcher, Connecter, Refresher, OAuthFlow,
+// WebhookReceiver),
 // discovered by type assertion. The declared Capabilities must agree with
 // the interfaces implemented; Registry.Register checks that, so the UI
 // (which reads Capabilities) and the workers (which assert interfaces)
@@ -175,15 +176,17 @@ type WebhookReceiver interface {
 // to show what a variant may contain; the workers read it to decide what
 // to schedule.
 type Capabilities struct {
-	Publish  bool // Publisher: posts
-	Reply    bool // Publisher: PublishRequest.InReplyTo is honoured
-	Delete   bool // Publisher: Delete
-	Inbound  []InboundKind
-	Metrics  bool // MetricsFetcher
-	Connect  bool // Connecter: credentials pasted by the user
-	OAuth    bool // OAuthFlow
-	Refresh  bool // Refresher
-	Webhooks bool // WebhookReceiver
+	Publish bool // Publisher: posts
+	Reply   bool // Publisher: PublishRequest.InReplyTo is honoured
+	Delete  bool // Publisher: Delete
+	Inbound []InboundKind
+	Metrics bool // MetricsFetcher
+	// Demographics: DemographicsFetcher (audience by age group and gender)
+	Demographics bool
+	Connect      bool // Connecter: credentials pasted by the user
+	OAuth        bool // OAuthFlow
+	Refresh      bool // Refresher
+	Webhooks     bool // WebhookReceiver
 
 	// Idempotency says how a lost outcome is reconciled.
 	Idempotency Idempotency

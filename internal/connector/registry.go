@@ -80,6 +80,7 @@ func CheckCapabilities(c Connector) error {
 	_, pub := c.(Publisher)
 	_, in := c.(InboundFetcher)
 	_, met := c.(MetricsFetcher)
+	_, dem := c.(DemographicsFetcher)
 	_, con := c.(Connecter)
 	_, ref := c.(Refresher)
 	_, oa := c.(OAuthFlow)
@@ -92,6 +93,7 @@ func CheckCapabilities(c Connector) error {
 		{"Publish", caps.Publish || caps.Reply || caps.Delete, pub},
 		{"Inbound", len(caps.Inbound) > 0, in},
 		{"Metrics", caps.Metrics, met},
+		{"Demographics", caps.Demographics, dem},
 		{"Connect", caps.Connect, con},
 		{"Refresh", caps.Refresh, ref},
 		{"OAuth", caps.OAuth, oa},

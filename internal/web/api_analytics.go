@@ -19,6 +19,7 @@ func (s *Server) routesAnalytics() {
 	s.api("GET", "/api/v1/analytics/campaigns/{id}", s.apiCampaignReport)
 	s.api("GET", "/api/v1/analytics/topics", s.apiTopics)
 	s.api("GET", "/api/v1/analytics/care", s.apiCare)
+	s.api("GET", "/api/v1/analytics/demographics", s.apiDemographics)
 }
 
 // apiOverview answers a unit subtree's overview as JSON, or as CSV with
@@ -181,11 +182,12 @@ func (s *Server) apiTopics(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="topics-`+unit+`-`+per.From+`-`+per.To+`.csv"`)
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"topic", "platform", "posts", "engagements", "impressions", "engagement_share", "engagements_per_post"})
+		cw.Write(append([]string{"topic", "platform", "posts", "engagements", "impressions", "engagement_share", "engagements_per_post"}, mixColumns()...))
 		for _, m := range mix {
 			for _, p := range m.Platforms {
-				cw.Write([]string{m.Topic, p.Platform, strconv.FormatInt(p.Posts, 10), strconv.FormatInt(p.Engagements, 10),
-					strconv.FormatInt(p.Impressions, 10), strconv.FormatFloat(p.EngagementShare, 'f', 4, 64), strconv.FormatFloat(p.PerPost, 'f', 2, 64)})
+				cw.Write(append([]string{m.Topic, p.Platform, strconv.FormatInt(p.Posts, 10), strconv.FormatInt(p.Engagements, 10),
+					strconv.FormatInt(p.Impressions, 10), strconv.FormatFloat(p.EngagementShare, 'f', 4, 64), strconv.FormatFloat(p.PerPost, 'f', 2, 64)},
+					mixCells(p.Audience)...))
 			}
 		}
 		cw.Flush()

@@ -37,6 +37,12 @@ type uiAnalyticsPage struct {
 	Topics []analytics.TopicMix
 	// Care is the care report, when the caller may read the inbox.
 	Care *analytics.Care
+	// Audience is who the subtree's audience is (all, then by platform),
+	// TopicAudience who each topic's platforms reach; DemographicsCSV
+	// downloads the former.
+	Audience        *uiAudienceTable
+	TopicAudience   *uiAudienceTable
+	DemographicsCSV string
 }
 
 func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -62,6 +68,11 @@ func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.P
 		d.CSV = "/api/v1/analytics/overview?" + v.Encode()
 		if mix, _, err := s.Analytics.Topics(r.Context(), p, o.Unit, o.Period.From, o.Period.To, o.Period.TimeZone); err == nil {
 			d.Topics = mix
+			d.TopicAudience = uiTopicAudienceRows(mix)
+		}
+		if dem, err := s.Analytics.Demographics(r.Context(), p, o.Unit, o.Period.From, o.Period.To, o.Period.TimeZone); err == nil {
+			d.Audience = uiDemographicRows(dem)
+			d.DemographicsCSV = "/api/v1/analytics/demographics?" + v.Encode()
 		}
 		path := s.unitPath(r, o.Unit)
 		if p.Can(access.ReadInbox, path) {

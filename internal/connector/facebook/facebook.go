@@ -76,7 +76,10 @@ var _ interface {
 // Platform implements connector.Connector.
 func (c *Connector) Platform() string { return Platform }
 
-// Capabilities implements connector.Connector.
+// Capabilities implements connector.Connector. There is no Demographics:
+// Graph deprecated the Page insights that broke followers down by age and
+// gender (page_fans_gender_age, page_follows_gender_age) for all versions
+// on 14 March 2024, so a Page's audience is "not reported".
 func (c *Connector) Capabilities() connector.Capabilities {
 	return connector.Capabilities{
 		Publish: true, Reply: true, Delete: true,

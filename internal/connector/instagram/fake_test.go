@@ -52,6 +52,12 @@ type fakeIG struct {
 	// download is the container's ERROR status.
 	fetchMedia bool
 	fetches    []fetched
+	// demographics: follower counts per age and gender value as Graph
+	// names them ("18-24", "F"); nil answers empty breakdowns (a small
+	// account). noInsights refuses the metric as without
+	// instagram_manage_insights.
+	demographics map[string]map[string]int
+	noInsights   bool
 }
 
 // fetched is one download of a container's media by the fake.
@@ -286,6 +292,8 @@ func (f *fakeIG) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"data": []any{
 			map[string]any{"name": "views", "period": "lifetime", "values": []any{map[string]any{"value": m.Views}}},
 			map[string]any{"name": "shares", "period": "lifetime", "values": []any{map[string]any{"value": 3}}}}})
+	case r.Method == "GET" && len(parts) == 2 && parts[0] == f.igID && parts[1] == "insights":
+		f.accountInsights(w, r)
 	case len(parts) == 2 && parts[1] == "replies" && f.findComment(parts[0]) != nil:
 		parent := f.findComment(parts[0])
 		if r.Method == "POST" {
@@ -473,4 +481,47 @@ func (f *fakeIG) listComments(w http.ResponseWriter, r *http.Request, mediaID st
 		out["paging"] = pg
 	}
 	writeJSON(w, 200, out)
+}
+
+// accountInsights answers GET /{ig-user-id}/insights for
+// follower_demographics as the Instagram Account Insights reference
+// describes it: period=lifetime, metric_type=total_value and one
+// breakdown (age, gender, country, city) are required, and the values come
+// as total_value.breakdowns[].results[] with dimension_values.
+func (f *fakeIG) accountInsights(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("metric") != "follower_demographics" {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) metric[0] must be one of the following values: ...")
+		return
+	}
+	if q.Get("period") != "lifetime" || q.Get("metric_type") != "total_value" {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) The following metrics (follower_demographics) should be specified with parameter metric_type=total_value")
+		return
+	}
+	breakdown := q.Get("breakdown")
+	if breakdown != "age" && breakdown != "gender" && breakdown != "country" && breakdown != "city" {
+		graphErr(w, 400, 100, 0, "OAuthException", "(#100) Incompatible breakdowns")
+		return
+	}
+	if f.noInsights {
+		graphErr(w, 403, 10, 0, "OAuthException", "(#10) Application does not have permission for this action")
+		return
+	}
+	results := []any{}
+	keys := make([]string, 0, len(f.demographics[breakdown]))
+	for k := range f.demographics[breakdown] {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		results = append(results, map[string]any{"dimension_values": []string{k}, "value": f.demographics[breakdown][k]})
+	}
+	breakdowns := []any{}
+	if len(results) > 0 {
+		breakdowns = append(breakdowns, map[string]any{"dimension_keys": []string{breakdown}, "results": results})
+	}
+	writeJSON(w, 200, map[string]any{"data": []any{map[string]any{
+		"name": "follower_demographics", "period": "lifetime", "title": "Follower demographics",
+		"description": "The demographic characteristics of followers, including countries, cities and gender distribution.",
+		"total_value": map[string]any{"breakdowns": breakdowns}, "id": f.igID + "/insights/follower_demographics/lifetime"}}})
 }

@@ -78,6 +78,7 @@ var _ interface {
 	connector.Publisher
 	connector.InboundFetcher
 	connector.MetricsFetcher
+	connector.DemographicsFetcher
 	connector.Connecter
 	connector.WebhookReceiver
 } = (*Connector)(nil)
@@ -90,7 +91,7 @@ func (c *Connector) Capabilities() connector.Capabilities {
 	return connector.Capabilities{
 		Publish: true, Reply: true, Delete: false,
 		Inbound: []connector.InboundKind{connector.KindComment, connector.KindReply},
-		Metrics: true, Connect: true, Webhooks: true, OAuth: true,
+		Metrics: true, Demographics: true, Connect: true, Webhooks: true, OAuth: true,
 		Idempotency:   connector.IdempotencyNone,
 		MaxTextLength: MaxCaption, TextCounter: "chars",
 		RequiresMedia: true,

@@ -9,8 +9,10 @@ import (
 )
 
 // Scopes are the permissions an Instagram channel asks for through
-// Facebook Login: the Page's, plus Instagram publishing and comments.
-var Scopes = append(append([]string{}, facebook.PageScopes...), "instagram_basic", "instagram_content_publish", "instagram_manage_comments")
+// Facebook Login: the Page's, plus Instagram publishing, comments and
+// insights (follower demographics).
+var Scopes = append(append([]string{}, facebook.PageScopes...), "instagram_basic", "instagram_content_publish", "instagram_manage_comments",
+	"instagram_manage_insights")
 
 var _ connector.OAuthFlow = (*Connector)(nil)
 

@@ -40,6 +40,7 @@ var _ interface {
 	connector.Publisher
 	connector.InboundFetcher
 	connector.MetricsFetcher
+	connector.DemographicsFetcher
 	connector.Connecter
 	connector.Refresher
 } = (*Connector)(nil)
@@ -52,7 +53,7 @@ func (c *Connector) Capabilities() connector.Capabilities {
 	return connector.Capabilities{
 		Publish: true, Reply: true, Delete: true,
 		Inbound: []connector.InboundKind{connector.KindComment, connector.KindMention, connector.KindReply, connector.KindDM},
-		Metrics: true, Connect: true, Refresh: true,
+		Metrics: true, Demographics: true, Connect: true, Refresh: true,
 		Idempotency:   connector.IdempotencyNative,
 		MaxTextLength: MaxChars, TextCounter: "graphemes",
 		Media: connector.MediaRules{MaxImages: 4, MaxVideos: 1,
@@ -232,7 +233,13 @@ func (c *Connector) Connect(ctx context.Context, acct *connector.Account) (conne
 			return connector.Profile{}, &connector.Error{Kind: connector.KindReconnectNeeded, Platform: Platform, Op: "connect",
 				Message: "a handle or an access token is required"}
 		}
-		req, err := connector.JSONRequest(http.MethodPost, b+"/api/sessions", map[string]string{"handle": acct.Credentials.Identifier})
+		// Credentials.Extra["imitates"] gives a new simulated account a
+		// platform's audience mix (see AudienceOf).
+		session := map[string]string{"handle": acct.Credentials.Identifier}
+		if im := acct.Credentials.Extra["imitates"]; im != "" {
+			session["imitates"] = im
+		}
+		req, err := connector.JSONRequest(http.MethodPost, b+"/api/sessions", session)
 		if err != nil {
 			return connector.Profile{}, err
 		}

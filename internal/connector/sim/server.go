@@ -13,9 +13,10 @@
 //
 // # API (all JSON; paths relative to where the handler is mounted)
 //
-//	POST   /api/sessions            {"handle","display_name"?} → tokens; creates the account if new
+//	POST   /api/sessions            {"handle","display_name"?,"imitates"?} → tokens; creates the account if new
 //	POST   /api/oauth/token         grant_type=refresh_token&refresh_token=… → new tokens (rotating)
 //	GET    /api/me                  the account and its audience numbers
+//	GET    /api/me/demographics     followers per age group and gender (empty below 100 followers)
 //	POST   /api/posts               {"text","visibility"?,"in_reply_to"?,"media"?}, Idempotency-Key header
 //	GET    /api/posts?idempotency_key=K   the post made with key K, or 404
 //	GET    /api/posts/{id}          a post with likes, shares and replies
@@ -92,6 +93,9 @@ type Faults struct {
 	RateLimited float64 // 429 with Retry-After and X-RateLimit-Reset
 	Unavailable float64 // 503
 	Slow        float64 // the answer is delayed by SlowDelay (after a write is done)
+	// Path, if set, limits the faults to requests whose path (below the
+	// mount point) starts with it, e.g. "/api/me/demographics".
+	Path string
 	// RateLimitReset is how far the injected 429's reset lies; default 30s.
 	RateLimitReset time.Duration
 	SlowDelay      time.Duration // default 10s
@@ -123,11 +127,14 @@ type Server struct {
 type account struct {
 	ID, Handle, DisplayName string
 	Followers, Following    int64
-	posts                   []*post // creation order
-	inbox                   []Event // ascending Seq
-	keys                    map[string]*post
-	windowStart             time.Time
-	windowUsed              int
+	// Imitates is the platform whose audience mix the account has
+	// (AudienceOf); "" is the simulator's own.
+	Imitates    string
+	posts       []*post // creation order
+	inbox       []Event // ascending Seq
+	keys        map[string]*post
+	windowStart time.Time
+	windowUsed  int
 }
 
 type token struct {
@@ -219,6 +226,7 @@ func NewServer(cfg Config) *Server {
 	m.HandleFunc("POST /api/sessions", s.handleSession)
 	m.HandleFunc("POST /api/oauth/token", s.handleToken)
 	m.HandleFunc("GET /api/me", s.authed(s.handleMe))
+	m.HandleFunc("GET /api/me/demographics", s.authed(s.handleDemographics))
 	m.HandleFunc("POST /api/posts", s.authed(s.handleCreatePost))
 	m.HandleFunc("GET /api/posts", s.authed(s.handleFindPost))
 	m.HandleFunc("GET /api/posts/{id}", s.authed(s.handleGetPost))
@@ -235,7 +243,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests++
 	s.advanceLocked()
 	var fault string
-	if strings.HasPrefix(r.URL.Path, "/api/") {
+	if strings.HasPrefix(r.URL.Path, "/api/") && strings.HasPrefix(r.URL.Path, s.cfg.Faults.Path) {
 		switch x := s.faults.Float64(); {
 		case x < s.cfg.Faults.RateLimited:
 			fault = "429"
@@ -477,6 +485,8 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Handle      string `json:"handle"`
 		DisplayName string `json:"display_name"`
+		// Imitates gives a new account a platform's audience mix.
+		Imitates string `json:"imitates"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil {
 		apiError(w, http.StatusBadRequest, "invalid_request", "body must be JSON")
@@ -484,10 +494,18 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if in.Imitates != "" && !slices.Contains(Imitable(), in.Imitates) {
+		apiError(w, http.StatusBadRequest, "invalid_imitates", "imitates must be one of "+strings.Join(Imitable(), ", "))
+		return
+	}
+	_, existed := s.byHandle[normHandle(in.Handle)]
 	a, err := s.accountLocked(in.Handle, in.DisplayName)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "invalid_handle", err.Error())
 		return
+	}
+	if !existed {
+		a.Imitates = in.Imitates
 	}
 	at, rt, _ := s.issueLocked(a)
 	writeJSON(w, http.StatusOK, tokenAnswer{at, rt, "Bearer", int64(s.cfg.TokenTTL.Seconds()), a.ID, a.Handle})

@@ -49,6 +49,11 @@ type fakeYouTube struct {
 	onStatus  func(n int) (abort bool)
 	chunkPuts int
 	statusQs  int
+	// viewers are the YouTube Analytics report's rows (ageGroup, gender,
+	// viewerPercentage); noAnalytics refuses the report as for a token
+	// without the yt-analytics.readonly scope.
+	viewers     [][3]any
+	noAnalytics bool
 }
 
 type session struct {
@@ -164,6 +169,8 @@ func (f *fakeYouTube) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	switch p := r.URL.Path; {
+	case p == "/v2/reports" && r.Method == "GET":
+		f.report(w, r)
 	case p == "/upload/youtube/v3/videos" && r.Method == "POST":
 		f.startUpload(w, r, body)
 	case p == "/upload/youtube/v3/videos" && r.Method == "PUT":
@@ -490,4 +497,42 @@ func (f *fakeYouTube) token(w http.ResponseWriter, r *http.Request, body []byte)
 	f.access[acc] = true
 	out["access_token"] = acc
 	writeJSON(w, 200, out)
+}
+
+// report answers the YouTube Analytics API's reports.query
+// (youtubeanalytics.googleapis.com/v2/reports) for the viewer demographics
+// report as developers.google.com describes it: ids, startDate, endDate
+// (YYYY-MM-DD, not after each other) and metrics are required; the
+// demographics dimensions ageGroup and gender go with the metric
+// viewerPercentage only; the answer is a resultTable with columnHeaders
+// and rows in the order of dimensions then metrics.
+func (f *fakeYouTube) report(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	start, err1 := time.Parse("2006-01-02", q.Get("startDate"))
+	end, err2 := time.Parse("2006-01-02", q.Get("endDate"))
+	switch {
+	case q.Get("ids") != "channel==MINE" && q.Get("ids") != "channel=="+f.channel:
+		gErr(w, 400, "invalid", "global", "Invalid value for ids")
+		return
+	case err1 != nil || err2 != nil || end.Before(start):
+		gErr(w, 400, "invalid", "global", "Invalid startDate or endDate")
+		return
+	case q.Get("metrics") != "viewerPercentage" || q.Get("dimensions") != "ageGroup,gender":
+		gErr(w, 400, "badRequest", "global", "The query is not supported. Check the documentation at https://developers.google.com/youtube/analytics/v2/available_reports for a list of supported queries.")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.noAnalytics {
+		gErr(w, 403, "insufficientPermissions", "global", "Insufficient permission")
+		return
+	}
+	rows := [][]any{}
+	for _, v := range f.viewers {
+		rows = append(rows, []any{v[0], v[1], v[2]})
+	}
+	writeJSON(w, 200, map[string]any{"kind": "youtubeAnalytics#resultTable", "columnHeaders": []any{
+		map[string]string{"name": "ageGroup", "columnType": "DIMENSION", "dataType": "STRING"},
+		map[string]string{"name": "gender", "columnType": "DIMENSION", "dataType": "STRING"},
+		map[string]string{"name": "viewerPercentage", "columnType": "METRIC", "dataType": "FLOAT"}}, "rows": rows})
 }

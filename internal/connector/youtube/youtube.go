@@ -64,8 +64,9 @@ const (
 	metricsBatch  = 50
 )
 
-// DefaultScopes: upload, and manage comments.
-var DefaultScopes = []string{"https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.force-ssl"}
+// DefaultScopes: upload, manage comments, and read the channel's
+// analytics (viewer demographics).
+var DefaultScopes = []string{"https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.force-ssl", AnalyticsScope}
 
 var pacific = func() *time.Location {
 	if l, err := time.LoadLocation("America/Los_Angeles"); err == nil {
@@ -105,6 +106,7 @@ var _ interface {
 	connector.Publisher
 	connector.InboundFetcher
 	connector.MetricsFetcher
+	connector.DemographicsFetcher
 	connector.Refresher
 	connector.OAuthFlow
 } = (*Connector)(nil)
@@ -117,7 +119,7 @@ func (c *Connector) Capabilities() connector.Capabilities {
 	return connector.Capabilities{
 		Publish: true, Reply: true, Delete: true,
 		Inbound: []connector.InboundKind{connector.KindComment},
-		Metrics: true, OAuth: true, Refresh: true,
+		Metrics: true, Demographics: true, OAuth: true, Refresh: true,
 		Idempotency:   connector.IdempotencyNone,
 		MaxTextLength: MaxDescription, TextCounter: "chars",
 		RequiresMedia: true,
