@@ -39,7 +39,7 @@ func (s *Service) enqueue(ctx context.Context, tx Store, deliveryID int64, at ti
 	if s.queue == nil {
 		return nil
 	}
-	opts := &river.InsertOpts{ScheduledAt: at.Add(-ScheduleLead), MaxAttempts: 25}
+	opts := s.insertOpts(at)
 	if unique {
 		opts.UniqueOpts = deliveryUnique
 	}
@@ -50,6 +50,18 @@ func (s *Service) enqueue(ctx context.Context, tx Store, deliveryID int64, at ti
 		_, err = s.queue.Insert(ctx, DeliverArgs{DeliveryID: deliveryID}, opts)
 	}
 	return err
+}
+
+// insertOpts are a publishing job's options for a step due at at. A job
+// given a time, even a past one, waits for River's scheduler, which runs
+// on the leader node only (and after a crash only once the dead leader's
+// term has run out, some 15 s): a job already due is inserted available.
+func (s *Service) insertOpts(at time.Time) *river.InsertOpts {
+	opts := &river.InsertOpts{MaxAttempts: 25}
+	if early := at.Add(-ScheduleLead); early.After(s.Now()) {
+		opts.ScheduledAt = early
+	}
+	return opts
 }
 
 // ResumeDeliveries makes sure every open delivery has a job: on start,

@@ -56,7 +56,7 @@ func (s *Service) enqueueFanout(ctx context.Context, tx Store, postID int64, ids
 		n := min(len(ids), FanoutChunk)
 		args := FanoutArgs{PostID: postID, FirstID: ids[0], LastID: ids[n-1]}
 		ids = ids[n:]
-		opts := &river.InsertOpts{ScheduledAt: at.Add(-ScheduleLead), MaxAttempts: 25}
+		opts := s.insertOpts(at)
 		if unique {
 			opts.UniqueOpts = fanoutUnique
 		}
