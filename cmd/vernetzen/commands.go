@@ -33,6 +33,7 @@ import (
 	"github.com/vernetzen/vernetzen/internal/inbox"
 	"github.com/vernetzen/vernetzen/internal/jobs"
 	"github.com/vernetzen/vernetzen/internal/leads"
+	"github.com/vernetzen/vernetzen/internal/node"
 	"github.com/vernetzen/vernetzen/internal/org"
 	"github.com/vernetzen/vernetzen/internal/publish"
 	"github.com/vernetzen/vernetzen/internal/secret"
@@ -190,14 +191,27 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 			soleSince = time.Now()
 		}
 	}
+	// This process is a node among those sharing the database: attempts
+	// it marks carry its id, and its heartbeat tells the others it is
+	// alive; when it stops beating they reconcile its attempts.
+	self := node.New(a.store, log)
+	if err := self.Join(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	beating := make(chan struct{})
+	go func() { self.Run(beat); close(beating) }()
+	defer func() { stopBeat(); <-beating }() // after the queue has stopped (deferred later, run earlier)
 	a.inbox = inbox.NewService(inbox.Config{Store: a.store, Log: log, Accounts: a.connections, Registry: a.connections.Registry,
-		SoleWorkerSince: soleSince})
+		SoleWorkerSince: soleSince, Node: self.ID, Nodes: a.store})
 	a.connections.Ingest = a.inbox
 	a.leads = leads.NewService(leads.Config{Store: a.store, Export: a.store, Box: a.box, Log: log})
 	a.publish.Log = log
 	// Only an address set on purpose: platforms fetch media from it.
 	a.publish.PublicURL = strings.TrimRight(sf.publicURL, "/")
 	a.publish.SoleWorkerSince = soleSince
+	a.publish.Node, a.publish.Nodes = self.ID, a.store
 	collector := &analytics.Collector{Store: a.store, Accounts: a.connections, Log: log}
 	queue, err := jobs.New(ctx, a.store.DB(), jobs.Engine(a.store.Engine()), jobs.Config{Log: log, Concurrency: 256, Register: func(w *river.Workers) {
 		a.connections.RegisterWorkers(w)

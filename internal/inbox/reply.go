@@ -16,6 +16,7 @@ import (
 	"github.com/vernetzen/vernetzen/internal/access"
 	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/node"
 )
 
 // Delivery states of a reply, as a post's.
@@ -47,6 +48,7 @@ type Reply struct {
 	ErrorKind      string     `json:"error_kind,omitempty"`
 	FirstAttemptAt *time.Time `json:"-"`
 	LastAttemptAt  *time.Time `json:"-"`
+	AttemptNode    string     `json:"-"` // the node that marked the latest attempt
 	NotBefore      *time.Time `json:"-"`
 	PublishedAt    *time.Time `json:"published_at,omitempty"`
 	CreatedAt      time.Time  `json:"created_at"`
@@ -62,7 +64,7 @@ type ReplyStore interface {
 	Replies(ctx context.Context, channelID int64, conversation string) ([]Reply, error)
 	// BeginReplyAttempt marks a reply publishing if its attempts are
 	// still attempts (a compare-and-set); false: another worker began.
-	BeginReplyAttempt(ctx context.Context, id int64, attempts int, at time.Time) (bool, error)
+	BeginReplyAttempt(ctx context.Context, id int64, attempts int, at time.Time, node string) (bool, error)
 	SaveReply(ctx context.Context, r Reply) error
 	OpenReplies(ctx context.Context) ([]Reply, error)
 }
@@ -256,8 +258,11 @@ func (s *Service) DeliverReply(ctx context.Context, id int64) (time.Duration, er
 		}
 	}
 	if r.Status == ReplyPublishing && r.LastAttemptAt != nil && !s.cfg.SoleWorkerSince.After(*r.LastAttemptAt) {
-		if wait := r.LastAttemptAt.Add(s.cfg.Lease).Sub(now); wait > 0 {
-			return wait, nil // another attempt may still be running
+		if left := r.LastAttemptAt.Add(s.cfg.Lease).Sub(now); left > 0 {
+			hold, err := node.Hold(ctx, s.cfg.Nodes, s.cfg.Node, r.AttemptNode, now, left)
+			if err != nil || hold > 0 {
+				return hold, err // another attempt may still be running
+			}
 		}
 	}
 	m, _, err := s.cfg.Store.MessageByID(ctx, r.MessageID)
@@ -299,7 +304,7 @@ func (s *Service) DeliverReply(ctx context.Context, id int64) (time.Duration, er
 			return 0, s.replyPublished(ctx, r, p)
 		}
 	}
-	ok, err := s.cfg.Store.BeginReplyAttempt(ctx, r.ID, r.Attempts, now)
+	ok, err := s.cfg.Store.BeginReplyAttempt(ctx, r.ID, r.Attempts, now, s.cfg.Node)
 	if err != nil {
 		return 0, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/vernetzen/vernetzen/internal/classify"
 	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/node"
 )
 
 // UnitRef is what routing needs of a unit.
@@ -79,6 +80,10 @@ type Config struct {
 	// replies on the database since then (see publish.Config): an
 	// attempt marked before it is reconciled at once.
 	SoleWorkerSince time.Time
+	// Node and Nodes: this process's id and the other nodes' heartbeats
+	// (see publish.Config).
+	Node  string
+	Nodes node.Store
 	// AfterReplyAnswer, if set, runs after the platform answered a send
 	// and before the outcome is stored (tests simulate a crash there).
 	AfterReplyAnswer func(replyID int64, err error) error

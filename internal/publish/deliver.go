@@ -10,6 +10,7 @@ import (
 
 	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/errs"
+	"github.com/vernetzen/vernetzen/internal/node"
 )
 
 // DeliverArgs is the job that publishes one delivery.
@@ -180,8 +181,11 @@ func (s *Service) deliver(ctx context.Context, d Delivery, post *Post) (time.Dur
 		}
 	}
 	if d.Status == DeliveryPublishing && d.LastAttemptAt != nil && !s.SoleWorkerSince.After(*d.LastAttemptAt) {
-		if wait := d.LastAttemptAt.Add(s.Lease).Sub(now); wait > 0 {
-			return wait, nil // another attempt may still be running
+		if left := d.LastAttemptAt.Add(s.Lease).Sub(now); left > 0 {
+			hold, err := node.Hold(ctx, s.Nodes, s.Node, d.AttemptNode, now, left)
+			if err != nil || hold > 0 {
+				return hold, err // another attempt may still be running
+			}
 		}
 	}
 	acct, conn, err := s.Accounts.Account(ctx, d.ChannelID)
@@ -232,7 +236,7 @@ func (s *Service) deliver(ctx context.Context, d Delivery, post *Post) (time.Dur
 			return 0, s.published(ctx, d, p)
 		}
 	}
-	ok, err := s.Store.BeginAttempt(ctx, d.ID, d.Attempts, now)
+	ok, err := s.Store.BeginAttempt(ctx, d.ID, d.Attempts, now, s.Node)
 	if err != nil {
 		return 0, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vernetzen/vernetzen/internal/connector"
+	"github.com/vernetzen/vernetzen/internal/node"
 	"github.com/vernetzen/vernetzen/internal/org"
 )
 
@@ -128,6 +129,7 @@ type Delivery struct {
 	Failures       int            `json:"-"`
 	FirstAttemptAt *time.Time     `json:"first_attempt_at"`
 	LastAttemptAt  *time.Time     `json:"-"`
+	AttemptNode    string         `json:"-"`                         // the node that marked the latest attempt
 	NotBefore      *time.Time     `json:"next_attempt_at,omitempty"` // a rate limit's reset or a backoff
 	PostAt         time.Time      `json:"-"`                         // the post's time (OpenDeliveries only)
 	PlatformPostID string         `json:"platform_post_id"`
@@ -207,7 +209,7 @@ type Store interface {
 	SetDeliveryStatuses(ctx context.Context, postID int64, from []DeliveryStatus, to DeliveryStatus) ([]int64, error)
 	// BeginAttempt marks a delivery publishing if its attempt count is
 	// still attempts (false: another worker got there first).
-	BeginAttempt(ctx context.Context, id int64, attempts int, at time.Time) (bool, error)
+	BeginAttempt(ctx context.Context, id int64, attempts int, at time.Time, node string) (bool, error)
 	// SaveOutcome writes status, platform id, URL, published_at, error
 	// and failures.
 	SaveOutcome(ctx context.Context, d Delivery) error
@@ -293,6 +295,12 @@ type Config struct {
 	// belongs to a process that is gone, so it is reconciled at once
 	// instead of waiting out its lease.
 	SoleWorkerSince time.Time
+	// Node is this process's id among the nodes sharing the database;
+	// Nodes, when set, tells whether another node is alive, so that an
+	// attempt marked by a node that died is reconciled once its heartbeat
+	// stops, not after the whole lease (see internal/node).
+	Node  string
+	Nodes node.Store
 	// AfterAnswer, when set, is called with the platform's answer before
 	// it is recorded; an error aborts the step there, as a crash would
 	// (for tests).

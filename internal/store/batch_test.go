@@ -62,7 +62,7 @@ func TestBatchedWritesAnswerEachCaller(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ok, err := st.BeginAttempt(ctx, d.ID, 0, time.Now())
+				ok, err := st.BeginAttempt(ctx, d.ID, 0, time.Now(), "")
 				if err != nil {
 					t.Error(err)
 					return
@@ -106,7 +106,7 @@ func TestBatchedWriteFailureIsItsOwn(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			errc[i] = st.Batched(ctx, func(tx *store.Store) error {
-				if _, err := tx.BeginAttempt(ctx, d.ID, 0, time.Now()); err != nil {
+				if _, err := tx.BeginAttempt(ctx, d.ID, 0, time.Now(), ""); err != nil {
 					return err
 				}
 				if i%10 == 3 {
@@ -163,7 +163,7 @@ func benchDeliveryWrites(b *testing.B, grouped bool) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := write(func(tx *store.Store) error { _, err := tx.BeginAttempt(ctx, d.ID, 0, time.Now()); return err })
+			err := write(func(tx *store.Store) error { _, err := tx.BeginAttempt(ctx, d.ID, 0, time.Now(), ""); return err })
 			if err != nil {
 				b.Error(err)
 			}

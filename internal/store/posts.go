@@ -301,7 +301,7 @@ func (s *Store) Posts(ctx context.Context, scope []string, f publish.PostFilter)
 }
 
 const deliveryColumns = `d.id, d.post_id, d.channel_id, c.name, c.platform, c.handle, d.idem_key, d.status, d.attempts, d.failures,
-	d.first_attempt_at, d.last_attempt_at, d.not_before, d.platform_post_id, d.url, d.published_at, d.error, d.error_kind`
+	d.first_attempt_at, d.last_attempt_at, d.not_before, d.platform_post_id, d.url, d.published_at, d.error, d.error_kind, d.attempt_node`
 
 const deliveryFrom = ` FROM deliveries d JOIN channels c ON c.id = d.channel_id`
 
@@ -310,7 +310,7 @@ func scanDelivery(row scanner) (publish.Delivery, error) {
 	var status string
 	var first, last, notBefore, pub sql.NullInt64
 	err := row.Scan(&d.ID, &d.PostID, &d.ChannelID, &d.ChannelName, &d.Platform, &d.Handle, &d.Key, &status, &d.Attempts, &d.Failures,
-		&first, &last, &notBefore, &d.PlatformPostID, &d.URL, &pub, &d.Error, &d.ErrorKind)
+		&first, &last, &notBefore, &d.PlatformPostID, &d.URL, &pub, &d.Error, &d.ErrorKind, &d.AttemptNode)
 	d.Status = publish.DeliveryStatus(status)
 	d.FirstAttemptAt, d.LastAttemptAt, d.NotBefore, d.PublishedAt = fromNullMS(first), fromNullMS(last), fromNullMS(notBefore), fromNullMS(pub)
 	return d, err
@@ -452,16 +452,16 @@ func (s *Store) SetDeliveryStatuses(ctx context.Context, postID int64, from []pu
 	return ids, nil
 }
 
-// BeginAttempt marks a delivery publishing, counting the attempt, if no
-// other worker counted one since it was read. Attempt marks and outcomes
+// BeginAttempt marks a delivery publishing by node, counting the attempt,
+// if no other worker counted one since it was read. Attempt marks and outcomes
 // are group-committed (see Batched): a post to thousands of channels
 // records thousands of them at once.
-func (s *Store) BeginAttempt(ctx context.Context, id int64, attempts int, at time.Time) (bool, error) {
+func (s *Store) BeginAttempt(ctx context.Context, id int64, attempts int, at time.Time, node string) (bool, error) {
 	var n int64
 	err := s.Batched(ctx, func(tx *Store) error {
 		res, err := tx.execPrepared(ctx, `UPDATE deliveries SET status = 'publishing', attempts = attempts + 1,
-			first_attempt_at = COALESCE(first_attempt_at, $1), last_attempt_at = $1, updated_at = $1
-			WHERE id = $2 AND attempts = $3 AND status IN ('scheduled', 'publishing', 'unknown')`, ms(at), id, attempts)
+			first_attempt_at = COALESCE(first_attempt_at, $1), last_attempt_at = $1, updated_at = $1, attempt_node = $4
+			WHERE id = $2 AND attempts = $3 AND status IN ('scheduled', 'publishing', 'unknown')`, ms(at), id, attempts, node)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 
 const replySelect = `SELECT r.id, r.message_id, r.channel_id, r.conversation, COALESCE(r.user_id, 0), COALESCE(u.email, ''), r.text, r.idem_key,
 	r.status, r.attempts, r.failures, r.platform_post_id, r.url, r.error, r.error_kind,
-	r.first_attempt_at, r.last_attempt_at, r.not_before, r.published_at, r.created_at
+	r.first_attempt_at, r.last_attempt_at, r.not_before, r.published_at, r.created_at, r.attempt_node
 	FROM message_replies r LEFT JOIN users u ON u.id = r.user_id`
 
 func scanReply(row scanner) (inbox.Reply, error) {
@@ -20,7 +20,7 @@ func scanReply(row scanner) (inbox.Reply, error) {
 	var created int64
 	err := row.Scan(&r.ID, &r.MessageID, &r.ChannelID, &r.Conversation, &r.UserID, &r.Author, &r.Text, &r.Key,
 		&r.Status, &r.Attempts, &r.Failures, &r.PlatformPostID, &r.URL, &r.Error, &r.ErrorKind,
-		&first, &last, &notBefore, &published, &created)
+		&first, &last, &notBefore, &published, &created, &r.AttemptNode)
 	r.FirstAttemptAt, r.LastAttemptAt, r.NotBefore, r.PublishedAt = fromNullMS(first), fromNullMS(last), fromNullMS(notBefore), fromNullMS(published)
 	r.CreatedAt = fromMS(created)
 	return r, err
@@ -88,12 +88,12 @@ func (s *Store) OpenReplies(ctx context.Context) ([]inbox.Reply, error) {
 	return s.replies(ctx, ` WHERE r.status IN ('scheduled', 'publishing') ORDER BY r.id`)
 }
 
-// BeginReplyAttempt marks a reply publishing, if no other attempt began
+// BeginReplyAttempt marks a reply publishing by node, if no other attempt began
 // since it was read (attempts is the count then).
-func (s *Store) BeginReplyAttempt(ctx context.Context, id int64, attempts int, at time.Time) (bool, error) {
+func (s *Store) BeginReplyAttempt(ctx context.Context, id int64, attempts int, at time.Time, node string) (bool, error) {
 	res, err := s.w.ExecContext(ctx, `UPDATE message_replies SET status = 'publishing', attempts = attempts + 1,
-		first_attempt_at = COALESCE(first_attempt_at, $1), last_attempt_at = $1, updated_at = $1
-		WHERE id = $2 AND attempts = $3 AND status IN ('scheduled', 'publishing', 'unknown')`, ms(at), id, attempts)
+		first_attempt_at = COALESCE(first_attempt_at, $1), last_attempt_at = $1, updated_at = $1, attempt_node = $4
+		WHERE id = $2 AND attempts = $3 AND status IN ('scheduled', 'publishing', 'unknown')`, ms(at), id, attempts, node)
 	if err != nil {
 		return false, fmt.Errorf("store: begin reply attempt: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/vernetzen/vernetzen/internal/connection"
 	"github.com/vernetzen/vernetzen/internal/connector"
 	"github.com/vernetzen/vernetzen/internal/connector/sim"
+	"github.com/vernetzen/vernetzen/internal/node"
 	"github.com/vernetzen/vernetzen/internal/org"
 	"github.com/vernetzen/vernetzen/internal/publish"
 )
@@ -365,7 +366,7 @@ func TestDeliveryCrashReconciles(t *testing.T) {
 		t.Fatalf("reconcile: %v %v", next, err)
 	}
 	// Crash before the request: marked publishing, nothing sent.
-	if ok, err := e.store.BeginAttempt(ctx, db.ID, 0, time.Now()); !ok || err != nil {
+	if ok, err := e.store.BeginAttempt(ctx, db.ID, 0, time.Now(), ""); !ok || err != nil {
 		t.Fatalf("begin: %v %v", ok, err)
 	}
 	time.Sleep(5 * time.Millisecond)
@@ -547,7 +548,7 @@ func TestResumeDeliveries(t *testing.T) {
 	if code := e.do(admin, "POST", "/api/v1/posts", map[string]any{"text": "resume", "channels": []int64{a, b}}, &p); code != 201 {
 		t.Fatalf("post: %d", code)
 	}
-	if ok, err := e.store.BeginAttempt(ctx, p.Deliveries[1].ID, 0, time.Now()); !ok || err != nil {
+	if ok, err := e.store.BeginAttempt(ctx, p.Deliveries[1].ID, 0, time.Now(), ""); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	e.publish.Lease = 10 * time.Millisecond
@@ -676,5 +677,52 @@ func TestFanoutChunksPublishOnce(t *testing.T) {
 	e.waitPost(admin, q.ID, 60*time.Second, func(p publish.Post) bool { return p.Status == publish.PostPublished })
 	if got := e.simPosts("chunk_00"); got != 2 {
 		t.Fatalf("chunk_00 has %d posts, want 2", got)
+	}
+}
+
+// On a database shared by several nodes, an attempt marked by a node that
+// is alive is left to it (looked at again within node.DeadAfter, not
+// after the whole lease); once that node's heartbeat has stopped, or it
+// left, the attempt is reconciled at once.
+func TestOrphanedAttemptOfDeadNodeReconciled(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	admin := e.user("admin@example.com", "group", access.RoleAdmin)
+	a := e.channelByHandle("simulator", "bmw_de")
+	e.connectSim(a, "bmw_de")
+	var p publish.Post
+	if code := e.do(admin, "POST", "/api/v1/posts", map[string]any{"text": "node test", "channels": []int64{a}}, &p); code != 201 {
+		t.Fatalf("post: %d", code)
+	}
+	started := time.Now()
+	if err := e.store.NodeHeartbeat(ctx, "node-a", "host-a", started, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	svc := e.publish
+	svc.Node, svc.Nodes = "node-a", e.store
+	crash := errors.New("killed")
+	svc.AfterAnswer = func(int64, error) error { return crash }
+	if _, err := svc.DeliverOnce(ctx, p.Deliveries[0].ID); !errors.Is(err, crash) {
+		t.Fatalf("crash step: %v", err)
+	}
+	svc.AfterAnswer = nil
+	if d, _ := e.store.DeliveryByID(ctx, p.Deliveries[0].ID); d.AttemptNode != "node-a" || d.Status != publish.DeliveryPublishing {
+		t.Fatalf("attempt not marked with its node: %+v", d)
+	}
+	// Node b takes over the queue; node a still beats.
+	svc.Node = "node-b"
+	if next, err := svc.DeliverOnce(ctx, p.Deliveries[0].ID); err != nil || next <= 0 || next > node.DeadAfter {
+		t.Fatalf("node a alive: next %v, %v; want a look again within %v", next, err, node.DeadAfter)
+	}
+	// Node a falls silent.
+	if err := e.store.NodeHeartbeat(ctx, "node-a", "host-a", started, time.Now().Add(-node.DeadAfter-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if next, err := svc.DeliverOnce(ctx, p.Deliveries[0].ID); err != nil || next != 0 {
+		t.Fatalf("node a dead: next %v, %v", next, err)
+	}
+	d, _ := e.store.DeliveryByID(ctx, p.Deliveries[0].ID)
+	if d.Status != publish.DeliveryPublished || e.simPosts("bmw_de") != 1 {
+		t.Fatalf("after reconcile: %+v, %d posts on the platform", d, e.simPosts("bmw_de"))
 	}
 }
