@@ -159,13 +159,18 @@ func (s *Service) deliver(ctx context.Context, d Delivery, post *Post) (time.Dur
 	if post.Stored != PostScheduled {
 		return 0, nil
 	}
+	due := post.ScheduledAt
+	if d.NotBefore != nil && d.NotBefore.After(due) {
+		due = *d.NotBefore // a retry's time
+	}
 	now := s.Now()
-	if wait := post.ScheduledAt.Sub(now); wait > ScheduleLead {
+	if wait := due.Sub(now); wait > ScheduleLead {
 		return wait, nil // early (moved later, or a duplicate job): sleep in the queue
 	} else if wait > 0 {
 		// Woken up to ScheduleLead early on purpose (see ScheduleLead):
 		// wait here, so that a post to thousands of channels does not
-		// snooze every job once more.
+		// snooze every job once more, and a retry is not late by the
+		// queue's scheduling interval.
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -174,11 +179,6 @@ func (s *Service) deliver(ctx context.Context, d Delivery, post *Post) (time.Dur
 			return 0, ctx.Err()
 		}
 		now = s.Now()
-	}
-	if d.NotBefore != nil {
-		if wait := d.NotBefore.Sub(now); wait > 0 {
-			return wait, nil
-		}
 	}
 	if d.Status == DeliveryPublishing && d.LastAttemptAt != nil && !s.SoleWorkerSince.After(*d.LastAttemptAt) {
 		if left := d.LastAttemptAt.Add(s.Lease).Sub(now); left > 0 {

@@ -198,7 +198,7 @@ func (s *Service) Fanout(ctx context.Context, a FanoutArgs) (time.Duration, erro
 	ctx = context.WithoutCancel(ctx)
 	err = s.InTx(ctx, func(tx Store) error {
 		for _, l := range again {
-			if err := s.enqueue(ctx, tx, l.id, l.at.Add(ScheduleLead), true); err != nil {
+			if err := s.enqueue(ctx, tx, l.id, l.at, true); err != nil {
 				return err
 			}
 		}
