@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 )
 
@@ -217,6 +218,11 @@ type hub struct {
 	mu     sync.Mutex
 	subs   map[chan Event]bool
 	closed bool
+	// shared, when set, carries new messages between the nodes sharing
+	// the database (see ShareEvents): publish notifies it, and every
+	// node's listener fans its notifications out.
+	shared     Notifier
+	stopShared context.CancelFunc
 }
 
 // Subscribe returns a channel of new-message events and a function that
@@ -244,7 +250,8 @@ func (s *Service) Subscribe() (<-chan Event, func()) {
 
 // Close ends every subscription (their channels are closed) and refuses
 // new ones: call it when the server shuts down, so that open event
-// streams end instead of holding the shutdown up.
+// streams end instead of holding the shutdown up. It also stops
+// listening to the other nodes.
 func (s *Service) Close() {
 	s.events.mu.Lock()
 	defer s.events.mu.Unlock()
@@ -252,20 +259,52 @@ func (s *Service) Close() {
 		return
 	}
 	s.events.closed = true
+	if s.events.stopShared != nil {
+		s.events.stopShared()
+	}
 	for ch := range s.events.subs {
 		close(ch)
 		delete(s.events.subs, ch)
 	}
 }
 
+// publish tells open inbox pages about stored messages: through the
+// database's notifications when the nodes share them (this node's pages
+// hear it from its own listener, like every other node's), else directly.
 func (s *Service) publish(dir *directory, msgs []Message) {
-	s.events.mu.Lock()
-	defer s.events.mu.Unlock()
-	if len(s.events.subs) == 0 {
+	if len(msgs) == 0 {
 		return
 	}
-	for _, m := range msgs {
-		ev := Event{ID: m.ID, UnitPath: dir.units[m.UnitID].Path, Intent: m.Intent, Channel: m.ChannelID}
+	s.events.mu.Lock()
+	shared := s.events.shared
+	s.events.mu.Unlock()
+	if shared != nil {
+		ids := make([]int64, len(msgs))
+		for i, m := range msgs {
+			ids[i] = m.ID
+		}
+		// The messages are committed: a lost notification costs only the
+		// live update (the pages also poll), never a message.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shared.NotifyMessages(ctx, ids); err != nil {
+			s.cfg.Log.Warn("inbox: notify other nodes of new messages", "messages", len(ids), "err", err)
+		}
+		return
+	}
+	evs := make([]Event, len(msgs))
+	for i, m := range msgs {
+		evs[i] = Event{ID: m.ID, UnitPath: dir.units[m.UnitID].Path, Intent: m.Intent, Channel: m.ChannelID}
+	}
+	s.fanOut(evs)
+}
+
+// fanOut hands events to this node's subscribers; each stream filters
+// them by its caller's units.
+func (s *Service) fanOut(evs []Event) {
+	s.events.mu.Lock()
+	defer s.events.mu.Unlock()
+	for _, ev := range evs {
 		for ch := range s.events.subs {
 			select {
 			case ch <- ev:
