@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/vernetzen/vernetzen/internal/classify"
 )
 
 // directory is the routing's copy of units and channels.
@@ -21,6 +23,12 @@ type directory struct {
 	// come to per unit and queue (ingest resolves one per message).
 	slas     map[int64]SLASettings
 	policies sync.Map // policyKey → sla
+	// rules are the routing rules by unit, in order (rules.go).
+	rules map[int64][]compiledRule
+	// catalogues are the brand units' model catalogues, and cls the
+	// classifier that knows their models (catalogue.go).
+	catalogues []BrandCatalogue
+	cls        *classify.Classifier
 }
 
 type place struct {
@@ -48,11 +56,26 @@ func (s *Service) directory(ctx context.Context, force bool) (*directory, error)
 	if err != nil {
 		return nil, err
 	}
-	s.dir, s.loaded = buildDirectory(units, channels), s.cfg.Now()
-	s.dir.slas = make(map[int64]SLASettings, len(slas))
-	for _, st := range slas {
-		s.dir.slas[st.UnitID] = st
+	rules, err := s.cfg.Store.RoutingRules(ctx)
+	if err != nil {
+		return nil, err
 	}
+	stored, err := s.cfg.Store.VehicleCatalogues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := buildDirectory(units, channels)
+	d.slas = make(map[int64]SLASettings, len(slas))
+	for _, st := range slas {
+		d.slas[st.UnitID] = st
+	}
+	d.rules = map[int64][]compiledRule{}
+	for _, r := range rules {
+		d.rules[r.UnitID] = append(d.rules[r.UnitID], compileRule(r))
+	}
+	d.catalogues = catalogues(units, stored)
+	d.cls = s.classifierFor(units, stored)
+	s.dir, s.loaded = d, s.cfg.Now()
 	return s.dir, nil
 }
 

@@ -54,6 +54,8 @@ type Store interface {
 	SLAStore
 	TagStore
 	SavedReplyStore
+	RuleStore
+	CatalogueStore
 }
 
 // Config wires the service.
@@ -94,8 +96,9 @@ type Service struct {
 	dir    *directory
 	loaded time.Time
 
-	events hub
-	queue  Queue
+	events    hub
+	queue     Queue
+	catalogue catalogueCache
 }
 
 // NewService makes the inbox service.
@@ -299,7 +302,7 @@ func (s *Service) prepare(dir *directory, msgs []Message) {
 }
 
 func (s *Service) prepareOne(dir *directory, m *Message, now time.Time) {
-	r := s.cls.Classify(m.Text)
+	r := dir.cls.Classify(m.Text)
 	m.Intent, m.Lang, m.Score = r.Intent, r.Lang, r.Score
 	m.Models = r.Models
 	if m.Models == nil {
@@ -310,7 +313,7 @@ func (s *Service) prepareOne(dir *directory, m *Message, now time.Time) {
 		m.Platform = ch.Platform
 		m.UnitID = dir.route(ch.UnitID, m.Text)
 	}
-	m.Queue = QueueFor(m.Intent)
+	m.Queue = dir.queueFor(m)
 	if m.Status == "" {
 		m.Status = StatusOpen
 	}
