@@ -88,11 +88,13 @@ type uiSLAData struct {
 
 var uiDayLabels = []struct{ key, label string }{{"mon", "Mon"}, {"tue", "Tue"}, {"wed", "Wed"}, {"thu", "Thu"}, {"fri", "Fri"}, {"sat", "Sat"}, {"sun", "Sun"}}
 
+// uiSLATargetField names a queue's target input ("target-sales"; no dots,
+// which would make its id a class in CSS selectors).
 func uiSLATargetField(q string) string {
 	if q == "" {
-		return "targets.default"
+		return "target-default"
 	}
-	return "targets." + q
+	return "target-" + q
 }
 
 // uiSLAPage builds the SLA page for a unit, with the form filled from the
@@ -223,10 +225,10 @@ func (s *Server) uiSetSLA(w http.ResponseWriter, r *http.Request, p *access.Prin
 		if !uiFormFailure(err) {
 			return err
 		}
-		// The service names a default target "targets." and the hours'
-		// fields as the API has them; the form's inputs are named apart.
-		if e := s.publicError(r, err); e.Field == "targets." {
-			err = &errs.Error{Code: e.Code, Field: "targets.default", Message: e.Message}
+		// The service names the fields as the API has them; the form's
+		// inputs are named apart.
+		if e := s.publicError(r, err); strings.HasPrefix(e.Field, "targets.") {
+			err = &errs.Error{Code: e.Code, Field: uiSLATargetField(strings.TrimPrefix(e.Field, "targets.")), Message: e.Message}
 		} else if e.Field == "business_hours.start" || e.Field == "business_hours.end" {
 			err = &errs.Error{Code: e.Code, Field: strings.TrimPrefix(e.Field, "business_hours."), Message: e.Message}
 		}

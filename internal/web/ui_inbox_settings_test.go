@@ -34,16 +34,16 @@ func TestUISLASettings(t *testing.T) {
 		}
 		return v
 	}
-	good := url.Values{"unit": {"bmw-de"}, "targets.sales": {"30"}, "targets.default": {"120"}, "day-mon": {"on"}, "day-fri": {"on"},
+	good := url.Values{"unit": {"bmw-de"}, "target-sales": {"30"}, "target-default": {"120"}, "day-mon": {"on"}, "day-fri": {"on"},
 		"start": {"09:00"}, "end": {"17:30"}, "time_zone": {"Europe/Lisbon"}}
 	bad := []struct {
 		change  url.Values
 		fieldID string
 		says    string
 	}{
-		{url.Values{"targets.sales": {"half an hour"}}, "sla-targets.sales", "whole number of minutes"},
-		{url.Values{"targets.care": {"-5"}}, "sla-targets.care", "1 to 43200"},
-		{url.Values{"targets.default": {"99999"}}, "sla-targets.default", "1 to 43200"},
+		{url.Values{"target-sales": {"half an hour"}}, "sla-target-sales", "whole number of minutes"},
+		{url.Values{"target-care": {"-5"}}, "sla-target-care", "1 to 43200"},
+		{url.Values{"target-default": {"99999"}}, "sla-target-default", "1 to 43200"},
 		{url.Values{"time_zone": {"Mars/Olympus"}}, "sla-time_zone", "IANA time zone"},
 		{url.Values{"end": {"08:00"}}, "sla-end", "after the start"},
 		{url.Values{"start": {"9 Uhr"}}, "sla-start", "a time like 09:00"},
@@ -82,7 +82,7 @@ func TestUISLASettings(t *testing.T) {
 	if st, _ := uk.get("/inbox/settings/sla?unit=bmw-de"); st != 404 {
 		t.Fatalf("foreign SLA page: %d", st)
 	}
-	if st, _, _ := uk.post("/inbox/settings/sla", url.Values{"unit": {"bmw-de"}, "targets.sales": {"5"}}); st != 404 {
+	if st, _, _ := uk.post("/inbox/settings/sla", url.Values{"unit": {"bmw-de"}, "target-sales": {"5"}}); st != 404 {
 		t.Fatalf("foreign SLA save: %d", st)
 	}
 	if st, body := uk.get("/inbox/settings/sla"); st != 200 || strings.Contains(body, `value="bmw-de"`) {
@@ -277,7 +277,7 @@ func TestUIRoutingRules(t *testing.T) {
 	if queues["r1"] != "fleet" || queues["r2"] != "support" {
 		t.Fatalf("queues: %v", queues)
 	}
-	if _, body := b.get("/inbox/settings/sla?unit=bmw-de"); !strings.Contains(body, `name="targets.fleet"`) {
+	if _, body := b.get("/inbox/settings/sla?unit=bmw-de"); !strings.Contains(body, `name="target-fleet"`) {
 		t.Fatalf("SLA page without the fleet queue")
 	}
 	// Edit: German only.
