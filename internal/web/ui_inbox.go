@@ -45,6 +45,7 @@ type uiInboxPage struct {
 	NewestID int64
 	Query    string
 	Capped   bool
+	Units    []uiOption // the unit filter's choices: the caller's units
 }
 
 const uiInboxPageSize = 50
@@ -106,6 +107,12 @@ func (s *Server) uiInbox(w http.ResponseWriter, r *http.Request, p *access.Princ
 		d.NewestID = items[0].ID
 	}
 	d.Capped = total >= uiInboxCountLimit
+	if d.Units, err = s.uiInboxUnits(r, p, access.ReadInbox, "all my units"); err != nil {
+		return err
+	}
+	for i := range d.Units {
+		d.Units[i].Selected = d.Units[i].Value == vals["unit"]
+	}
 	s.uiTakeFlash(w, r, &d.uiPage)
 	s.uiRender(w, r, http.StatusOK, "inbox_list", d)
 	return nil
@@ -247,6 +254,7 @@ type uiLeadsPage struct {
 	Total  int
 	States []leads.State
 	Query  string
+	Units  []uiOption // the unit filter's choices: markets and dealers the caller sees leads of
 }
 
 func (s *Server) uiLeads(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -266,6 +274,12 @@ func (s *Server) uiLeads(w http.ResponseWriter, r *http.Request, p *access.Princ
 		}
 	}
 	d := uiLeadsPage{uiPage: s.uiBase(r, "Leads", "leads"), Filter: vals, Items: items, Total: total, States: leads.States, Query: qs.Encode()}
+	if d.Units, err = s.uiInboxUnits(r, p, access.ReadLeads, "all my units"); err != nil {
+		return err
+	}
+	for i := range d.Units {
+		d.Units[i].Selected = d.Units[i].Value == vals["unit"]
+	}
 	s.uiTakeFlash(w, r, &d.uiPage)
 	s.uiRender(w, r, http.StatusOK, "leads_list", d)
 	return nil

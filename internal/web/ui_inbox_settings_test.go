@@ -416,3 +416,28 @@ func TestUICatalogue(t *testing.T) {
 		t.Fatalf("foreign attempts changed the catalogue: version %d", c.Version)
 	}
 }
+
+// TestUILeadsPerDealer: the leads page lists a market's or a dealer's
+// leads, chosen among the caller's units only.
+func TestUILeadsPerDealer(t *testing.T) {
+	e := newTestEnv(t)
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	e.user("sales@example.com", "bmw-de", access.RoleSales)
+	de := e.channelOf("bmw-de")
+	var got ingestAnswer
+	e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{
+		msgIn(de, "l1", "p1", "Ich möchte einen X5 kaufen, bitte ein Angebot aus Hamburg."),
+		msgIn(de, "l2", "p2", "Ich möchte einen iX3 kaufen, bitte ein Angebot."),
+	}}, &got)
+	b := e.browser()
+	b.login("sales@example.com")
+	st, body := b.get("/leads")
+	if st != 200 || !strings.Contains(body, `<option value="bmw-hamburg-hafen"`) || strings.Contains(body, `value="bmw-uk"`) ||
+		!strings.Contains(body, "iX3") || !strings.Contains(body, "X5") {
+		t.Fatalf("leads: %d\n%s", st, body)
+	}
+	if _, body := b.get("/leads?unit=bmw-hamburg-hafen"); !strings.Contains(body, "X5") || strings.Contains(body, "iX3") ||
+		!strings.Contains(body, `<option value="bmw-hamburg-hafen" selected>`) {
+		t.Fatalf("the dealer's leads:\n%s", body)
+	}
+}
