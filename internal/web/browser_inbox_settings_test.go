@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -157,5 +159,67 @@ func TestBrowserCatalogue(t *testing.T) {
 	}
 	if text := value(chromedp.Text(chromedp.CSS(".lede"))); !strings.Contains(text, "version 1") {
 		t.Fatalf("lede: %q", text)
+	}
+}
+
+// TestBrowserInboxLive: a message ingested while the inbox is open
+// appears in its table without a reload (server-sent event → htmx fetches
+// the new rows), and the next one after it too.
+func TestBrowserInboxLive(t *testing.T) {
+	exe := os.Getenv("VERNETZEN_TEST_BROWSER")
+	if exe == "" {
+		t.Skip("set VERNETZEN_TEST_BROWSER to a Chromium binary to run the browser test")
+	}
+	e := newTestEnv(t)
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	e.user("agent@example.com", "bmw-de", access.RoleAgent)
+	de := e.channelOf("bmw-de")
+	ingest := func(ext, text string) int64 {
+		var got ingestAnswer
+		if st := e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{msgIn(de, ext, "p-"+ext, text)}}, &got); st != 202 {
+			t.Fatalf("ingest: %d", st)
+		}
+		var list messageList
+		e.do(adm, "GET", "/api/v1/messages?limit=1", nil, &list)
+		return list.Items[0].ID
+	}
+	ingest("live0", "Wann hat der Laden am Samstag offen?")
+	step, value, screenshot := startBrowser(t, exe)
+	step("log in",
+		chromedp.Navigate(e.http.URL+"/inbox"),
+		chromedp.WaitVisible(chromedp.ID("login-email")),
+		chromedp.SendKeys(chromedp.ID("login-email"), "agent@example.com"),
+		chromedp.SendKeys(chromedp.ID("login-password"), "password-agent@example.com"),
+		chromedp.Submit(chromedp.ID("login-form")),
+		chromedp.WaitVisible(chromedp.ID("inbox-rows")),
+		chromedp.Poll[chromedp.Void](`window.htmx !== undefined`, chromedp.WithPollingTimeout(10*time.Second)),
+		// A mark that a reload would wipe.
+		chromedp.Evaluate[chromedp.Void](`window.noReload = true`),
+	)
+	// The page's event stream is open (the server subscribed it before
+	// it answered).
+	step("stream open", chromedp.Poll[chromedp.Void](`document.body.dataset.live === "on"`, chromedp.WithPollingTimeout(10*time.Second)))
+	for _, text := range []string{"Ich hätte gern ein Angebot für den X3.", "Und was kostet der iX1?"} {
+		id := ingest(strings.ReplaceAll(text[:8], " ", ""), text)
+
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		for {
+			state := value(chromedp.Evaluate[string](fmt.Sprintf(`JSON.stringify([document.querySelector('#inbox-rows tr[data-id="%d"]') !== null, window.noReload === true, document.getElementById("inbox-after").value])`, id)))
+			if state == fmt.Sprintf(`[true,true,"%d"]`, id) {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("message %d not shown live: %s", id, state)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+	}
+	screenshot("inbox-live.png")
+	if text := value(chromedp.Text(chromedp.CSS(`#inbox-rows tr:first-child`))); !strings.Contains(text, "iX1") {
+		t.Fatalf("first row: %q", text)
+	}
+	if banner := value(chromedp.Text(chromedp.CSS(".inbox-live"))); banner != "" {
+		t.Fatalf("banner beside the live rows: %q", banner)
 	}
 }

@@ -19,6 +19,7 @@ func (s *Server) routesUIInbox() {
 	if s.Inbox != nil {
 		s.uiPageRoute("GET /inbox", s.uiInbox)
 		s.uiPageRoute("GET /inbox/new", s.uiInboxNew)
+		s.uiPageRoute("GET /inbox/rows", s.uiInboxRows)
 		s.uiPageRoute("GET /inbox/{id}", s.uiInboxMessage)
 		s.uiPageRoute("POST /inbox/{id}", s.uiInboxUpdate)
 		s.uiPageRoute("POST /inbox/{id}/notes", s.uiInboxNote)
@@ -46,6 +47,9 @@ type uiInboxPage struct {
 	Query    string
 	Capped   bool
 	Units    []uiOption // the unit filter's choices: the caller's units
+	// LiveRows: new messages are inserted into the table as they arrive
+	// (the first page of a list that shows any).
+	LiveRows bool
 }
 
 const uiInboxPageSize = 50
@@ -107,6 +111,7 @@ func (s *Server) uiInbox(w http.ResponseWriter, r *http.Request, p *access.Princ
 		d.NewestID = items[0].ID
 	}
 	d.Capped = total >= uiInboxCountLimit
+	d.LiveRows = d.Prev == "" && len(items) > 0
 	if d.Units, err = s.uiInboxUnits(r, p, access.ReadInbox, "all my units"); err != nil {
 		return err
 	}
@@ -145,6 +150,26 @@ func (s *Server) uiInboxNew(w http.ResponseWriter, r *http.Request, p *access.Pr
 		}
 		fmt.Fprintf(w, `<a class="inbox-new" href="/inbox?%s">%d new message%s · show</a>`, html.EscapeString(qs.Encode()), newer, plural(newer))
 	}
+	return nil
+}
+
+// uiInboxRows answers the list's live update (htmx, on a new-message
+// event): the rows of the messages matching the filter that arrived after
+// the newest one shown, newest first.
+func (s *Server) uiInboxRows(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	f, _ := uiInboxFilter(r)
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	w.Header().Set("Cache-Control", "no-store")
+	if after <= 0 {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		return nil
+	}
+	f.Offset, f.AfterID, f.CountLimit = 0, after, 1
+	items, _, err := s.Inbox.List(r.Context(), p, f)
+	if err != nil && !errs.Is(err, errs.Invalid) {
+		return err
+	}
+	s.uiRenderBlock(w, r, http.StatusOK, "inbox_list", "inbox-rows", items)
 	return nil
 }
 

@@ -441,3 +441,36 @@ func TestUILeadsPerDealer(t *testing.T) {
 		t.Fatalf("the dealer's leads:\n%s", body)
 	}
 }
+
+// TestUIInboxRows: the live update's rows are the filter's messages after
+// the given one, in the caller's units only.
+func TestUIInboxRows(t *testing.T) {
+	e := newTestEnv(t)
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	e.user("agent@example.com", "bmw-de", access.RoleAgent)
+	e.user("uk@example.com", "bmw-uk", access.RoleAgent)
+	de := e.channelOf("bmw-de")
+	var got ingestAnswer
+	e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{
+		msgIn(de, "w1", "p1", "Erste Nachricht zum X1"),
+		msgIn(de, "w2", "p2", "Zweite Nachricht: mein Navi startet nicht"),
+		msgIn(de, "w3", "p3", "Dritte Nachricht: Danke!"),
+	}}, &got)
+	var list messageList
+	e.do(adm, "GET", "/api/v1/messages", nil, &list)
+	first := list.Items[len(list.Items)-1].ID
+	b := e.browser()
+	b.login("agent@example.com")
+	st, body := b.get(fmt.Sprintf("/inbox/rows?after=%d", first))
+	if st != 200 || strings.Count(body, "<tr ") != 2 || strings.Contains(body, "Erste") || strings.Index(body, "Dritte") > strings.Index(body, "Zweite") {
+		t.Fatalf("rows: %d\n%s", st, body)
+	}
+	if _, body := b.get(fmt.Sprintf("/inbox/rows?after=%d&intent=support", first)); strings.Count(body, "<tr ") != 1 || !strings.Contains(body, "Navi") {
+		t.Fatalf("filtered rows:\n%s", body)
+	}
+	uk := e.browser()
+	uk.login("uk@example.com")
+	if st, body := uk.get(fmt.Sprintf("/inbox/rows?after=%d", first)); st != 200 || strings.Contains(body, "<tr") {
+		t.Fatalf("foreign rows: %d\n%s", st, body)
+	}
+}
