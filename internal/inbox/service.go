@@ -56,6 +56,7 @@ type Store interface {
 	SavedReplyStore
 	RuleStore
 	CatalogueStore
+	AssigneeStore
 }
 
 // Config wires the service.
@@ -532,6 +533,11 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id int64, pat
 			return Message{}, errs.Field("assigned_to", "must be a user id, or 0 for nobody")
 		}
 		assignee = *patch.AssignedTo
+		if assignee != 0 && assignee != m.AssignedTo {
+			if err := s.checkAssignee(ctx, m.ID, assignee); err != nil {
+				return Message{}, err
+			}
+		}
 	}
 	add, err := cleanTags("add_tags", patch.AddTags)
 	if err != nil {

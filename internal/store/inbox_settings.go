@@ -141,3 +141,36 @@ func (s *Store) SaveVehicleCatalogue(ctx context.Context, unitID int64, b classi
 	}
 	return version + 1, nil
 }
+
+// ---- assignees ----
+
+// Assignees lists the active users holding one of roles on the unit with
+// this path or on a unit above it, by name.
+func (s *Store) Assignees(ctx context.Context, unitPath string, roles []string) ([]inbox.Assignee, error) {
+	if len(roles) == 0 {
+		return []inbox.Assignee{}, nil
+	}
+	args := []any{unitPath}
+	ph := make([]string, len(roles))
+	for i, r := range roles {
+		args = append(args, r)
+		ph[i] = fmt.Sprintf("$%d", len(args))
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT u.id, u.email, u.name FROM users u
+		JOIN grants g ON g.user_id = u.id JOIN units un ON un.id = g.unit_id
+		WHERE NOT u.disabled AND g.role IN (`+strings.Join(ph, ", ")+`) AND substr($1, 1, length(un.path)) = un.path
+		ORDER BY u.name, u.email`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: assignees of %s: %w", unitPath, err)
+	}
+	defer rows.Close()
+	out := []inbox.Assignee{}
+	for rows.Next() {
+		var a inbox.Assignee
+		if err := rows.Scan(&a.ID, &a.Email, &a.Name); err != nil {
+			return nil, fmt.Errorf("store: assignees of %s: %w", unitPath, err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

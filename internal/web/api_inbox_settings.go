@@ -23,6 +23,7 @@ func (s *Server) routesInboxSettings() {
 	s.api("GET", "/api/v1/inbox/routing-rules/{id}", s.apiRoutingRule)
 	s.api("PUT", "/api/v1/inbox/routing-rules/{id}", s.apiUpdateRoutingRule)
 	s.api("DELETE", "/api/v1/inbox/routing-rules/{id}", s.apiDeleteRoutingRule)
+	s.api("GET", "/api/v1/messages/{id}/assignees", s.apiAssignees)
 	s.api("GET", "/api/v1/catalogue", s.apiCatalogues)
 	s.api("GET", "/api/v1/catalogue/{unit}", s.apiCatalogue)
 	s.api("POST", "/api/v1/catalogue/{unit}/models", s.apiCreateModel)
@@ -137,6 +138,19 @@ func (s *Server) apiDeleteRoutingRule(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiAssignees(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.Inbox.Assignees(r.Context(), principalOf(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
 	return nil
 }
 

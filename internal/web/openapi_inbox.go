@@ -5,7 +5,7 @@ var inboxOps = []apiOp{
 	{"POST", "/api/v1/messages", "Ingest a batch of inbound messages (at most 5,000; all or nothing): deduplicated on (channel, external_id), classified, routed and stored before the 202", "MessageBatch", "IngestResult", "202", nil},
 	{"GET", "/api/v1/messages", "Inbound messages in the caller's units, newest first; unit includes its subtree, q is full-text search; count_limit caps the count (total ≤ count_limit) for speed over millions", "", "MessageList", "", []string{"unit", "channel", "intent", "lang", "status", "assigned_to", "q", "sla", "tag", "limit", "offset", "count_limit"}},
 	{"GET", "/api/v1/messages/{id}", "One message", "", "Message", "", nil},
-	{"PATCH", "/api/v1/messages/{id}", "Set the status or assignee of a message's conversation", "MessagePatch", "Message", "", nil},
+	{"PATCH", "/api/v1/messages/{id}", "Set the status or assignee of a message's conversation (the assignee must be one of its assignees)", "MessagePatch", "Message", "", nil},
 	{"GET", "/api/v1/messages/{id}/conversation", "A message's conversation: its messages, oldest first, and internal notes", "", "Conversation", "", nil},
 	{"POST", "/api/v1/messages/{id}/notes", "Add an internal note to a message's conversation", "NoteInput", "Note", "201", nil},
 	{"POST", "/api/v1/messages/{id}/replies", "Reply to a message through its channel's connector: the text is validated against the platform's rules (400 naming the field), then delivered exactly once by the job queue (scheduled → publishing → published | failed | unknown); the first reply marks the conversation's first response", "ReplyInput", "Reply", "201", nil},

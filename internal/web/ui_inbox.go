@@ -187,6 +187,10 @@ type uiInboxMessagePage struct {
 	SavedReplies []inbox.SavedReply
 	MayAnswer    bool
 	Statuses     []string
+	// Assignees are who may take the conversation; AssignedName names
+	// the one who has it.
+	Assignees    []inbox.Assignee
+	AssignedName string
 }
 
 func uiID(r *http.Request) (int64, error) {
@@ -216,6 +220,20 @@ func (s *Server) uiInboxMessage(w http.ResponseWriter, r *http.Request, p *acces
 	}
 	d := uiInboxMessagePage{uiPage: s.uiBase(r, "Conversation", "inbox"), Message: m, Conversation: c, SavedReplies: saved,
 		MayAnswer: p.CanAnywhere(access.AnswerInbox), Statuses: []string{inbox.StatusOpen, inbox.StatusPending, inbox.StatusClosed}}
+	if d.Assignees, err = s.Inbox.Assignees(r.Context(), p, id); err != nil {
+		return err
+	}
+	if c.Assigned != 0 {
+		d.AssignedName = fmt.Sprintf("user %d", c.Assigned)
+		for _, a := range d.Assignees {
+			if a.ID == c.Assigned {
+				d.AssignedName = a.Email
+				if a.Name != "" {
+					d.AssignedName = a.Name
+				}
+			}
+		}
+	}
 	s.uiTakeFlash(w, r, &d.uiPage)
 	s.uiRender(w, r, http.StatusOK, "inbox_message", d)
 	return nil
@@ -231,6 +249,13 @@ func (s *Server) uiInboxUpdate(w http.ResponseWriter, r *http.Request, p *access
 	var patch inbox.Patch
 	if st := r.PostFormValue("status"); st != "" {
 		patch.Status = &st
+	}
+	if v := r.PostFormValue("assign_to"); v != "" {
+		to, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			to = -1 // refused by the service, beside the flash
+		}
+		patch.AssignedTo = &to
 	}
 	switch r.PostFormValue("assign") {
 	case "me":

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -472,5 +473,66 @@ func TestUIInboxRows(t *testing.T) {
 	uk.login("uk@example.com")
 	if st, body := uk.get(fmt.Sprintf("/inbox/rows?after=%d", first)); st != 200 || strings.Contains(body, "<tr") {
 		t.Fatalf("foreign rows: %d\n%s", st, body)
+	}
+}
+
+// TestAssignToColleague: a conversation goes to someone who may answer
+// its unit, chosen on its page; never to someone outside it.
+func TestAssignToColleague(t *testing.T) {
+	e := newTestEnv(t)
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	agent := e.user("agent@example.com", "bmw-de", access.RoleAgent)
+	e.user("kim@example.com", "bmw-hamburg-hafen", access.RoleAgent)
+	e.user("sales@example.com", "bmw-de", access.RoleSales)
+	e.user("uk@example.com", "bmw-uk", access.RoleAgent)
+	userID := func(email string) int64 {
+		u, _, err := e.store.UserByEmail(context.Background(), email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.ID
+	}
+	var got ingestAnswer
+	e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{
+		msgIn(e.channelOf("bmw-de"), "a1", "p1", "Ich hätte gern ein Angebot für einen X3 aus Hamburg."),
+	}}, &got)
+	var list messageList
+	e.do(adm, "GET", "/api/v1/messages", nil, &list)
+	id := list.Items[0].ID
+	if list.Items[0].Unit != "bmw-hamburg-hafen" {
+		t.Fatalf("routed to %s", list.Items[0].Unit)
+	}
+	b := e.browser()
+	b.login("agent@example.com")
+	path := fmt.Sprintf("/inbox/%d", id)
+	_, body := b.get(path)
+	if !strings.Contains(body, `id="assign-to"`) || !strings.Contains(body, "kim@example.com") || strings.Contains(body, "uk@example.com") ||
+		strings.Contains(body, "sales@example.com") {
+		t.Fatalf("assignees:\n%s", body)
+	}
+	kim := userID("kim@example.com")
+	if st, _, _ := b.post(path, url.Values{"assign_to": {fmt.Sprint(kim)}}); st != http.StatusSeeOther {
+		t.Fatalf("assign: %d", st)
+	}
+	if _, body := b.get(path); !strings.Contains(body, "Assigned to kim@example.com") {
+		t.Fatalf("after assigning:\n%s", body)
+	}
+	// Someone of another market, or who may not answer: refused, nothing changed.
+	for _, email := range []string{"uk@example.com", "sales@example.com"} {
+		var bad apiErr
+		if st := e.do(agent, "PATCH", fmt.Sprintf("/api/v1/messages/%d", id), map[string]any{"assigned_to": userID(email)}, &bad); st != 400 || bad.Error.Field != "assigned_to" {
+			t.Fatalf("assign to %s: %d %+v", email, st, bad)
+		}
+		if st := e.do(agent, "POST", "/api/v1/messages/bulk", map[string]any{"ids": []int64{id}, "assigned_to": userID(email)}, &bad); st != 400 {
+			t.Fatalf("bulk assign to %s: %d %+v", email, st, bad)
+		}
+	}
+	var as struct{ Items []inbox.Assignee }
+	if e.do(agent, "GET", fmt.Sprintf("/api/v1/messages/%d/assignees", id), nil, &as); len(as.Items) != 3 {
+		t.Fatalf("assignees (admin, agent, kim): %+v", as.Items)
+	}
+	var m inbox.Message
+	if e.do(agent, "GET", fmt.Sprintf("/api/v1/messages/%d", id), nil, &m); m.AssignedTo != kim {
+		t.Fatalf("assignee after the refusals: %d", m.AssignedTo)
 	}
 }
