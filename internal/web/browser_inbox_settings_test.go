@@ -31,8 +31,9 @@ func browserSettings(t *testing.T, email, unit, page string) (*testEnv, func(str
 		chromedp.SendKeys(chromedp.ID("login-password"), "password-"+email),
 		chromedp.Submit(chromedp.ID("login-form")),
 		chromedp.WaitVisible(chromedp.CSS(".settings-tabs")),
-		// htmx is loaded (under the CSP) before the page is used.
-		chromedp.Poll[chromedp.Void](`window.htmx && htmx.config.historyCacheSize === 0`, chromedp.WithPollingTimeout(10*time.Second)),
+		// htmx is loaded (under the CSP) and has set the page up (it does
+		// on DOMContentLoaded) before the page is used.
+		chromedp.Poll[chromedp.Void](`window.htmx && htmx.config.historyCacheSize === 0 && document.readyState === "complete"`, chromedp.WithPollingTimeout(10*time.Second)),
 	)
 	return e, step, value, screenshot
 }
@@ -192,7 +193,7 @@ func TestBrowserInboxLive(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("login-password"), "password-agent@example.com"),
 		chromedp.Submit(chromedp.ID("login-form")),
 		chromedp.WaitVisible(chromedp.ID("inbox-rows")),
-		chromedp.Poll[chromedp.Void](`window.htmx !== undefined`, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Poll[chromedp.Void](`window.htmx !== undefined && document.readyState === "complete"`, chromedp.WithPollingTimeout(10*time.Second)),
 		// A mark that a reload would wipe.
 		chromedp.Evaluate[chromedp.Void](`window.noReload = true`),
 	)

@@ -375,7 +375,7 @@ func (s *Server) uiPreviewSavedReply(w http.ResponseWriter, r *http.Request, p *
 		}
 		d.PreviewError = s.publicError(r, err).Error()
 	}
-	s.uiRenderBlock(w, r, http.StatusOK, "inbox_saved", "preview", d)
+	s.uiRenderBlock(w, r, http.StatusOK, "inbox_saved", "preview-body", d)
 	return nil
 }
 
