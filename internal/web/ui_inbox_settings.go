@@ -155,7 +155,7 @@ func (s *Server) uiSLAPage(r *http.Request, p *access.Principal, unit string, f 
 	}
 	d.Start = hintField(uiNewField(f, "start", "Opens", "time"), "")
 	d.End = uiNewField(f, "end", "Closes", "time")
-	d.TimeZone = hintField(uiNewField(f, "time_zone", "Time zone", "text"), "IANA name like Europe/Berlin; empty: the unit's ("+v.TimeZone+" now)")
+	d.TimeZone = hintField(uiNewField(f, "time_zone", "Time zone", "text"), "IANA name like Europe/Berlin; empty: the unit's zone (in effect now: "+v.TimeZone+")")
 	if e := f.Errors["business_hours.days"]; e != "" {
 		d.Start.Error = e
 	}
