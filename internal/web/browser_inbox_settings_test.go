@@ -220,6 +220,9 @@ func TestBrowserInboxLive(t *testing.T) {
 	if text := value(chromedp.Text(chromedp.CSS(`#inbox-rows tr:first-child`))); !strings.Contains(text, "iX1") {
 		t.Fatalf("first row: %q", text)
 	}
+	if summary := value(chromedp.Text(chromedp.CSS(".summary"))); summary != "3 messages" {
+		t.Fatalf("count after the live rows: %q", summary)
+	}
 	if banner := value(chromedp.Text(chromedp.CSS(".inbox-live"))); banner != "" {
 		t.Fatalf("banner beside the live rows: %q", banner)
 	}

@@ -56,8 +56,16 @@
       after.value = first.getAttribute("data-id");
     }
     var sel = rows[current];
+    var before = rows.length;
     rows = Array.prototype.slice.call(document.querySelectorAll(".inbox-table tbody tr"));
     current = sel ? rows.indexOf(sel) : -1;
+    // The count above the list grows with the rows.
+    var summary = document.querySelector(".summary");
+    var m = summary && /^(\d+)(\+?) /.exec(summary.textContent);
+    if (m && rows.length > before) {
+      var n = Number(m[1]) + rows.length - before;
+      summary.textContent = n + m[2] + (n === 1 ? " message" : " messages");
+    }
   });
 
   // Choosing a saved reply puts its text, filled in, into the reply box.
