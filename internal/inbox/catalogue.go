@@ -203,7 +203,7 @@ func (s *Service) editCatalogue(ctx context.Context, p *access.Principal, unit s
 		return BrandCatalogue{}, err
 	}
 	c.Brand, c.Seeded = b, false
-	s.Invalidate()
+	s.settingsChanged()
 	return c, nil
 }
 

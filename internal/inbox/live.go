@@ -13,10 +13,13 @@ type Notifier interface {
 	// NotifyMessages tells every node, this one included, about stored
 	// messages by id.
 	NotifyMessages(ctx context.Context, ids []int64) error
-	// ListenMessages calls fn with the ids of each notification until ctx
-	// ends (nil) or the connection fails (an error); ready runs once it
-	// listens.
-	ListenMessages(ctx context.Context, ready func(), fn func(ids []int64)) error
+	// NotifySettings tells every node that the inbox's settings changed.
+	NotifySettings(ctx context.Context) error
+	// ListenMessages calls onMessages with the ids of each message
+	// notification, and onSettings for each settings one, in order,
+	// until ctx ends (nil) or the connection fails (an error); ready runs
+	// once it listens.
+	ListenMessages(ctx context.Context, ready func(), onMessages func(ids []int64), onSettings func()) error
 	// MessageEvents reads the events of stored messages.
 	MessageEvents(ctx context.Context, ids []int64) ([]Event, error)
 }
@@ -55,7 +58,7 @@ func (s *Service) ShareEvents(ctx context.Context, n Notifier) error {
 	go func() {
 		wait := time.Second
 		for {
-			err := n.ListenMessages(ctx, ready, func(ids []int64) { s.heard(ctx, n, ids) })
+			err := n.ListenMessages(ctx, ready, func(ids []int64) { s.heard(ctx, n, ids) }, s.Invalidate)
 			if ctx.Err() != nil {
 				return
 			}
@@ -96,4 +99,23 @@ func (s *Service) heard(ctx context.Context, n Notifier, ids []int64) {
 		return
 	}
 	s.fanOut(evs)
+}
+
+// settingsChanged drops this node's copy of the routing directory (SLAs,
+// rules, catalogues) after a change, and makes the other nodes drop
+// theirs, so that the change applies everywhere to the next message.
+func (s *Service) settingsChanged() {
+	s.Invalidate()
+	s.events.mu.Lock()
+	shared := s.events.shared
+	s.events.mu.Unlock()
+	if shared == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := shared.NotifySettings(ctx); err != nil {
+		// The other nodes reload within DirectoryTTL anyway.
+		s.cfg.Log.Warn("inbox: notify other nodes of changed settings", "err", err)
+	}
 }

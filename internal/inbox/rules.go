@@ -211,7 +211,7 @@ func (s *Service) CreateRoutingRule(ctx context.Context, p *access.Principal, in
 	if err := s.cfg.Store.CreateRoutingRule(ctx, &r); err != nil {
 		return RoutingRule{}, err
 	}
-	s.Invalidate()
+	s.settingsChanged()
 	return r, nil
 }
 
@@ -251,7 +251,7 @@ func (s *Service) UpdateRoutingRule(ctx context.Context, p *access.Principal, id
 	if err := s.cfg.Store.UpdateRoutingRule(ctx, r); err != nil {
 		return RoutingRule{}, err
 	}
-	s.Invalidate()
+	s.settingsChanged()
 	return r, nil
 }
 
@@ -263,7 +263,7 @@ func (s *Service) DeleteRoutingRule(ctx context.Context, p *access.Principal, id
 	if err := s.cfg.Store.DeleteRoutingRule(ctx, id); err != nil {
 		return err
 	}
-	s.Invalidate()
+	s.settingsChanged()
 	return nil
 }
 

@@ -308,7 +308,7 @@ func (s *Service) SetSLA(ctx context.Context, p *access.Principal, in SLAInput) 
 	if err := s.cfg.Store.SetSLASettings(ctx, st); err != nil {
 		return SLAView{}, err
 	}
-	s.Invalidate()
+	s.settingsChanged()
 	return s.SLA(ctx, p, in.Unit)
 }
 

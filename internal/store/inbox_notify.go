@@ -75,11 +75,31 @@ func (s *Store) NotifyMessages(ctx context.Context, ids []int64) error {
 	return nil
 }
 
-// ListenMessages listens for NotifyMessages on a connection of its own
-// and calls fn with each notification's ids, in the order they were
-// sent; ready runs once the LISTEN is in place. It returns when ctx ends
-// (nil) or the connection fails (the error: the caller listens again).
-func (s *Store) ListenMessages(ctx context.Context, ready func(), fn func(ids []int64)) error {
+// settingsPayload is the notification that the inbox's settings changed.
+const settingsPayload = "settings"
+
+// NotifySettings tells every node sharing this PostgreSQL database that
+// the inbox's settings (SLAs, routing rules, catalogues) changed.
+func (s *Store) NotifySettings(ctx context.Context) error {
+	if s.engine != Postgres {
+		return ErrNoNotify
+	}
+	channel, err := s.inboxChannel(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.wdb.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel, settingsPayload); err != nil {
+		return fmt.Errorf("store: notify changed inbox settings: %w", err)
+	}
+	return nil
+}
+
+// ListenMessages listens for NotifyMessages and NotifySettings on a
+// connection of its own and calls onMessages with each notification's
+// ids, or onSettings, in the order they were sent; ready runs once the
+// LISTEN is in place. It returns when ctx ends (nil) or the connection
+// fails (the error: the caller listens again).
+func (s *Store) ListenMessages(ctx context.Context, ready func(), onMessages func(ids []int64), onSettings func()) error {
 	if s.engine != Postgres {
 		return ErrNoNotify
 	}
@@ -113,6 +133,10 @@ func (s *Store) ListenMessages(ctx context.Context, ready func(), fn func(ids []
 				}
 				return fmt.Errorf("store: wait for notification: %w", err)
 			}
+			if n.Payload == settingsPayload {
+				onSettings()
+				continue
+			}
 			ids := make([]int64, 0, strings.Count(n.Payload, ",")+1)
 			for _, f := range strings.Split(n.Payload, ",") {
 				if id, err := strconv.ParseInt(f, 10, 64); err == nil && id > 0 {
@@ -120,7 +144,7 @@ func (s *Store) ListenMessages(ctx context.Context, ready func(), fn func(ids []
 				}
 			}
 			if len(ids) > 0 {
-				fn(ids)
+				onMessages(ids)
 			}
 		}
 	})

@@ -213,4 +213,42 @@ func TestInboxEventsAcrossNodes(t *testing.T) {
 	if ev := deStream.next(t, ctx); ev.ID != third {
 		t.Fatalf("node B's German agent got %+v, want %d", ev, third)
 	}
+
+	// Settings changed on node A apply on node B to the next message,
+	// however fresh B's copy of them: a routing rule made through A, then
+	// a message through A whose event B hears after the rule's
+	// notification (PostgreSQL delivers them in commit order), then a
+	// message through B.
+	ingestOn := func(node *testNode, ext, text string) {
+		body, _ := json.Marshal(map[string]any{"messages": []any{map[string]any{"channel": channelOf("bmw-de"), "external_id": ext, "kind": "comment",
+			"author": map[string]any{"external_id": "au-" + ext}, "text": text, "created_at": time.Now().UTC().Format(time.RFC3339)}}})
+		req, _ := http.NewRequestWithContext(ctx, "POST", node.url+"/api/v1/messages", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+ingester)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("ingest on %s: %d", node.url, resp.StatusCode)
+		}
+	}
+	ingestOn(b, "n4", "Ein Gruß aus der Flotte") // B loads its copy of the settings
+	if ev := deStream.next(t, ctx); ev.ID == 0 {
+		t.Fatal("no event for n4")
+	}
+	sys := access.SystemPrincipal()
+	if _, err := a.inbox.CreateRoutingRule(ctx, sys, inbox.RoutingRuleInput{Unit: "bmw-de", Keywords: []string{"Flotte"}, Queue: "fleet"}); err != nil {
+		t.Fatal(err)
+	}
+	marker := ingest(channelOf("bmw-de"), "n5", "Noch eine Frage zum Service")
+	if ev := deStream.next(t, ctx); ev.ID != marker {
+		t.Fatalf("node B's stream got %+v, want %d", ev, marker)
+	}
+	ingestOn(b, "n6", "Angebot für unsere Flotte bitte")
+	msgs, _, err := a.store.Messages(ctx, nil, inbox.Filter{Limit: 1})
+	if err != nil || len(msgs) == 0 || msgs[0].ExternalID != "n6" || msgs[0].Queue != "fleet" {
+		t.Fatalf("node B routed %+v without node A's new rule", msgs)
+	}
 }
