@@ -23,6 +23,8 @@ type directory struct {
 	// come to per unit and queue (ingest resolves one per message).
 	slas     map[int64]SLASettings
 	policies sync.Map // policyKey → sla
+	// anc lists each unit and its ancestors, nearest first.
+	anc map[int64][]int64
 	// rules are the routing rules by unit, in order (rules.go).
 	rules map[int64][]compiledRule
 	// catalogues are the brand units' model catalogues, and cls the
@@ -99,6 +101,10 @@ func buildDirectory(units []UnitRef, channels []ChannelRef) *directory {
 	for _, u := range units {
 		d.units[u.ID] = u
 		d.byKey[u.Key] = u
+	}
+	d.anc = make(map[int64][]int64, len(units))
+	for _, u := range units {
+		d.anc[u.ID] = d.ancestorsOf(u.ID)
 	}
 	for _, c := range channels {
 		d.channels[c.ID] = c

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vernetzen/vernetzen/internal/access"
 	"github.com/vernetzen/vernetzen/internal/classify"
@@ -86,7 +88,7 @@ func (d *directory) queueFor(m *Message) string {
 			}
 			if len(r.phrases) > 0 {
 				if text == "" {
-					text = " " + strings.Join(words(m.Text), " ") + " "
+					text = foldedText(m.Text)
 				}
 				hit := false
 				for _, p := range r.phrases {
@@ -130,6 +132,48 @@ func (d *directory) queuesOf(unitID int64) []string {
 	}
 	sort.Strings(extra)
 	return append(out, extra...)
+}
+
+// foldedText is text as keywords are found in it: its words lower-case
+// with diacritics folded (as words gives them), each between spaces.
+func foldedText(text string) string {
+	var b strings.Builder
+	b.Grow(len(text) + 2)
+	b.WriteByte(' ')
+	space := true
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < 0x80 { // ASCII, most text: no rune decoding
+			i++
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			default:
+				if !space {
+					b.WriteByte(' ')
+					space = true
+				}
+				continue
+			}
+			b.WriteByte(c)
+			space = false
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteString(fold(unicode.ToLower(r)))
+			space = false
+		} else if !space {
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	if !space {
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 func validQueue(q string) bool {

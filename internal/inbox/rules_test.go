@@ -1,6 +1,9 @@
 package inbox
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestQueueFor checks the routing rules' order and conditions: the
 // nearest unit's rules first, then by position; every set condition must
@@ -62,6 +65,42 @@ func TestBuiltInBrand(t *testing.T) {
 		b, ok := builtInBrand(name)
 		if ok != (want != "") || b.Name != want {
 			t.Errorf("%q: %q (%t), want %q", name, b.Name, ok, want)
+		}
+	}
+}
+
+// BenchmarkQueueFor measures what routing rules add to ingest per
+// message: none (the intent decides), and ten keyword rules over a
+// dealer's and its market's units.
+func BenchmarkQueueFor(b *testing.B) {
+	units := []UnitRef{{ID: 1, Path: "/1/"}, {ID: 2, Path: "/1/2/"}, {ID: 3, Path: "/1/2/3/"}}
+	text := "Hallo, wir suchen für unsere Firma drei neue Fahrzeuge, am liebsten den iX3 oder einen X1 als Dienstwagen. Gibt es Rabatte?"
+	for _, n := range []int{0, 10} {
+		d := buildDirectory(units, nil)
+		d.rules = map[int64][]compiledRule{}
+		for i := 0; i < n; i++ {
+			r := RoutingRule{UnitID: int64(2 + i%2), Position: i, Keywords: []string{"Flotte", "Leasingrate", "Gewerbe"}, Queue: "fleet"}
+			d.rules[r.UnitID] = append(d.rules[r.UnitID], compileRule(r))
+		}
+		b.Run(map[int]string{0: "no-rules", 10: "ten-keyword-rules"}[n], func(b *testing.B) {
+			m := Message{UnitID: 3, Intent: "purchase", Lang: "de", Text: text}
+			for i := 0; i < b.N; i++ {
+				d.queueFor(&m)
+			}
+		})
+	}
+}
+
+// TestFoldedText: the keyword matcher's text is the words routing sees
+// (words), each between spaces, however the text mixes scripts.
+func TestFoldedText(t *testing.T) {
+	for _, text := range []string{"Hallo, wir suchen für unsere Firma ÄÖÜ ß Straße x-Drive 320d!!", "  ", "", "München—Nord…Ærø", "ÉCOLE l'été", "iX3/X1"} {
+		want := " "
+		if ws := words(text); len(ws) > 0 {
+			want = " " + strings.Join(ws, " ") + " "
+		}
+		if got := foldedText(text); got != want {
+			t.Errorf("%q: %q, want %q", text, got, want)
 		}
 	}
 }

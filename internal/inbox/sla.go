@@ -59,8 +59,16 @@ type sla struct {
 	loc    *time.Location
 }
 
-// ancestors lists a unit and its ancestors, nearest first.
+// ancestors lists a unit and its ancestors, nearest first (the caller
+// must not change the list: it may be the directory's own).
 func (d *directory) ancestors(unitID int64) []int64 {
+	if a, ok := d.anc[unitID]; ok {
+		return a
+	}
+	return d.ancestorsOf(unitID)
+}
+
+func (d *directory) ancestorsOf(unitID int64) []int64 {
 	u, ok := d.units[unitID]
 	if !ok {
 		return nil
