@@ -206,6 +206,13 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	a.inbox = inbox.NewService(inbox.Config{Store: a.store, Log: log, Accounts: a.connections, Registry: a.connections.Registry,
 		SoleWorkerSince: soleSince, Node: self.ID, Nodes: a.store})
 	a.connections.Ingest = a.inbox
+	if a.store.Engine() == store.Postgres {
+		// Several nodes may share the database: a message ingested on one
+		// reaches the inbox pages open on all of them.
+		if err := a.inbox.ShareEvents(ctx, a.store); err != nil {
+			log.Warn("inbox live updates stay on this node until listening succeeds", "err", err)
+		}
+	}
 	a.leads = leads.NewService(leads.Config{Store: a.store, Export: a.store, Box: a.box, Log: log})
 	a.publish.Log = log
 	// Only an address set on purpose: platforms fetch media from it.

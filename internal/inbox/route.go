@@ -5,7 +5,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
+
+	"github.com/vernetzen/vernetzen/internal/classify"
 )
 
 // directory is the routing's copy of units and channels.
@@ -20,6 +23,14 @@ type directory struct {
 	// come to per unit and queue (ingest resolves one per message).
 	slas     map[int64]SLASettings
 	policies sync.Map // policyKey → sla
+	// anc lists each unit and its ancestors, nearest first.
+	anc map[int64][]int64
+	// rules are the routing rules by unit, in order (rules.go).
+	rules map[int64][]compiledRule
+	// catalogues are the brand units' model catalogues, and cls the
+	// classifier that knows their models (catalogue.go).
+	catalogues []BrandCatalogue
+	cls        *classify.Classifier
 }
 
 type place struct {
@@ -47,11 +58,26 @@ func (s *Service) directory(ctx context.Context, force bool) (*directory, error)
 	if err != nil {
 		return nil, err
 	}
-	s.dir, s.loaded = buildDirectory(units, channels), s.cfg.Now()
-	s.dir.slas = make(map[int64]SLASettings, len(slas))
-	for _, st := range slas {
-		s.dir.slas[st.UnitID] = st
+	rules, err := s.cfg.Store.RoutingRules(ctx)
+	if err != nil {
+		return nil, err
 	}
+	stored, err := s.cfg.Store.VehicleCatalogues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := buildDirectory(units, channels)
+	d.slas = make(map[int64]SLASettings, len(slas))
+	for _, st := range slas {
+		d.slas[st.UnitID] = st
+	}
+	d.rules = map[int64][]compiledRule{}
+	for _, r := range rules {
+		d.rules[r.UnitID] = append(d.rules[r.UnitID], compileRule(r))
+	}
+	d.catalogues = catalogues(units, stored)
+	d.cls = s.classifierFor(units, stored)
+	s.dir, s.loaded = d, s.cfg.Now()
 	return s.dir, nil
 }
 
@@ -75,6 +101,10 @@ func buildDirectory(units []UnitRef, channels []ChannelRef) *directory {
 	for _, u := range units {
 		d.units[u.ID] = u
 		d.byKey[u.Key] = u
+	}
+	d.anc = make(map[int64][]int64, len(units))
+	for _, u := range units {
+		d.anc[u.ID] = d.ancestorsOf(u.ID)
 	}
 	for _, c := range channels {
 		d.channels[c.ID] = c
@@ -217,6 +247,11 @@ type hub struct {
 	mu     sync.Mutex
 	subs   map[chan Event]bool
 	closed bool
+	// shared, when set, carries new messages between the nodes sharing
+	// the database (see ShareEvents): publish notifies it, and every
+	// node's listener fans its notifications out.
+	shared     Notifier
+	stopShared context.CancelFunc
 }
 
 // Subscribe returns a channel of new-message events and a function that
@@ -244,7 +279,8 @@ func (s *Service) Subscribe() (<-chan Event, func()) {
 
 // Close ends every subscription (their channels are closed) and refuses
 // new ones: call it when the server shuts down, so that open event
-// streams end instead of holding the shutdown up.
+// streams end instead of holding the shutdown up. It also stops
+// listening to the other nodes.
 func (s *Service) Close() {
 	s.events.mu.Lock()
 	defer s.events.mu.Unlock()
@@ -252,20 +288,52 @@ func (s *Service) Close() {
 		return
 	}
 	s.events.closed = true
+	if s.events.stopShared != nil {
+		s.events.stopShared()
+	}
 	for ch := range s.events.subs {
 		close(ch)
 		delete(s.events.subs, ch)
 	}
 }
 
+// publish tells open inbox pages about stored messages: through the
+// database's notifications when the nodes share them (this node's pages
+// hear it from its own listener, like every other node's), else directly.
 func (s *Service) publish(dir *directory, msgs []Message) {
-	s.events.mu.Lock()
-	defer s.events.mu.Unlock()
-	if len(s.events.subs) == 0 {
+	if len(msgs) == 0 {
 		return
 	}
-	for _, m := range msgs {
-		ev := Event{ID: m.ID, UnitPath: dir.units[m.UnitID].Path, Intent: m.Intent, Channel: m.ChannelID}
+	s.events.mu.Lock()
+	shared := s.events.shared
+	s.events.mu.Unlock()
+	if shared != nil {
+		ids := make([]int64, len(msgs))
+		for i, m := range msgs {
+			ids[i] = m.ID
+		}
+		// The messages are committed: a lost notification costs only the
+		// live update (the pages also poll), never a message.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shared.NotifyMessages(ctx, ids); err != nil {
+			s.cfg.Log.Warn("inbox: notify other nodes of new messages", "messages", len(ids), "err", err)
+		}
+		return
+	}
+	evs := make([]Event, len(msgs))
+	for i, m := range msgs {
+		evs[i] = Event{ID: m.ID, UnitPath: dir.units[m.UnitID].Path, Intent: m.Intent, Channel: m.ChannelID}
+	}
+	s.fanOut(evs)
+}
+
+// fanOut hands events to this node's subscribers; each stream filters
+// them by its caller's units.
+func (s *Service) fanOut(evs []Event) {
+	s.events.mu.Lock()
+	defer s.events.mu.Unlock()
+	for _, ev := range evs {
 		for ch := range s.events.subs {
 			select {
 			case ch <- ev:

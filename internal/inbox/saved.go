@@ -29,6 +29,7 @@ type SavedReply struct {
 // SavedReplyStore keeps saved replies.
 type SavedReplyStore interface {
 	CreateSavedReply(ctx context.Context, r *SavedReply) error
+	UpdateSavedReply(ctx context.Context, r SavedReply) error
 	DeleteSavedReply(ctx context.Context, id int64) error
 	SavedReplyByID(ctx context.Context, id int64) (SavedReply, error)
 	// SavedReplies lists those of units whose path is in scope (nil: all)
@@ -46,9 +47,10 @@ type SavedReplyInput struct {
 // Variables a saved reply's text may name.
 var Variables = []string{"{{author.name}}", "{{author.handle}}", "{{channel.name}}", "{{unit.name}}"}
 
-// CreateSavedReply adds a saved reply to a unit (who answers its inbox).
-func (s *Service) CreateSavedReply(ctx context.Context, p *access.Principal, in SavedReplyInput) (SavedReply, error) {
-	_, u, err := s.unitFor(ctx, in.Unit)
+// checkSavedReply validates a saved reply's input for a unit the caller
+// may manage the saved replies of.
+func (s *Service) checkSavedReply(ctx context.Context, p *access.Principal, in SavedReplyInput) (SavedReply, error) {
+	_, u, err := s.unitFor(ctx, strings.TrimSpace(in.Unit))
 	if err != nil {
 		return SavedReply{}, err
 	}
@@ -56,51 +58,127 @@ func (s *Service) CreateSavedReply(ctx context.Context, p *access.Principal, in 
 		return SavedReply{}, errs.Field("unit", "no such unit: %q", in.Unit)
 	}
 	if !p.Can(access.AnswerInbox, u.Path) {
-		return SavedReply{}, errs.E(errs.Forbidden, "you may not manage the saved replies of %s", in.Unit)
+		return SavedReply{}, &errs.Error{Code: errs.Forbidden, Field: "unit", Message: "you may not manage the saved replies of " + u.Key}
 	}
-	in.Name, in.Text = strings.TrimSpace(in.Name), strings.TrimSpace(in.Text)
+	in.Name = strings.TrimSpace(in.Name)
 	switch {
 	case in.Name == "":
 		return SavedReply{}, errs.Field("name", "is required")
 	case len(in.Name) > 200:
 		return SavedReply{}, errs.Field("name", "is longer than 200 bytes")
-	case in.Text == "":
-		return SavedReply{}, errs.Field("text", "is required")
-	case len(in.Text) > maxReply:
-		return SavedReply{}, errs.Field("text", "is longer than %d bytes", maxReply)
 	}
-	for rest := in.Text; ; {
+	text, err := checkSavedText(in.Text)
+	if err != nil {
+		return SavedReply{}, err
+	}
+	return SavedReply{UnitID: u.ID, Unit: u.Key, UnitPath: u.Path, Name: in.Name, Text: text}, nil
+}
+
+// checkSavedText checks a saved reply's text and the variables it names.
+func checkSavedText(text string) (string, error) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return "", errs.Field("text", "is required")
+	case len(text) > maxReply:
+		return "", errs.Field("text", "is longer than %d bytes", maxReply)
+	}
+	for rest := text; ; {
 		i := strings.Index(rest, "{{")
 		if i < 0 {
 			break
 		}
 		j := strings.Index(rest[i:], "}}")
 		if j < 0 {
-			return SavedReply{}, errs.Field("text", "a variable is not closed with }}")
+			return "", errs.Field("text", "a variable is not closed with }}")
 		}
 		if v := rest[i : i+j+2]; indexOf(Variables, v) < 0 {
-			return SavedReply{}, errs.Field("text", "unknown variable %s (known: %s)", v, strings.Join(Variables, ", "))
+			return "", errs.Field("text", "unknown variable %s (known: %s)", v, strings.Join(Variables, ", "))
 		}
 		rest = rest[i+j+2:]
 	}
-	r := SavedReply{UnitID: u.ID, Unit: u.Key, UnitPath: u.Path, Name: in.Name, Text: in.Text}
+	return text, nil
+}
+
+// CreateSavedReply adds a saved reply to a unit (who answers its inbox).
+func (s *Service) CreateSavedReply(ctx context.Context, p *access.Principal, in SavedReplyInput) (SavedReply, error) {
+	r, err := s.checkSavedReply(ctx, p, in)
+	if err != nil {
+		return SavedReply{}, err
+	}
 	if err := s.cfg.Store.CreateSavedReply(ctx, &r); err != nil {
 		return SavedReply{}, err
 	}
 	return r, nil
 }
 
-// DeleteSavedReply removes a saved reply.
-func (s *Service) DeleteSavedReply(ctx context.Context, p *access.Principal, id int64) error {
+// savedReplyFor loads a saved reply the caller may see (NotFound
+// otherwise) and may manage (Forbidden otherwise).
+func (s *Service) savedReplyFor(ctx context.Context, p *access.Principal, id int64, manage bool) (SavedReply, error) {
 	r, err := s.cfg.Store.SavedReplyByID(ctx, id)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !p.Can(access.ReadInbox, r.UnitPath)) {
-		return errs.E(errs.NotFound, "no such saved reply: %d", id)
+		return SavedReply{}, errs.E(errs.NotFound, "no such saved reply: %d", id)
 	}
 	if err != nil {
-		return err
+		return SavedReply{}, err
 	}
-	if !p.Can(access.AnswerInbox, r.UnitPath) {
-		return errs.E(errs.Forbidden, "you may not manage the saved replies of %s", r.Unit)
+	if manage && !p.Can(access.AnswerInbox, r.UnitPath) {
+		return SavedReply{}, errs.E(errs.Forbidden, "you may not manage the saved replies of %s", r.Unit)
+	}
+	return r, nil
+}
+
+// SavedReply returns one saved reply the caller may see.
+func (s *Service) SavedReply(ctx context.Context, p *access.Principal, id int64) (SavedReply, error) {
+	return s.savedReplyFor(ctx, p, id, false)
+}
+
+// UpdateSavedReply replaces a saved reply's unit, name and text.
+func (s *Service) UpdateSavedReply(ctx context.Context, p *access.Principal, id int64, in SavedReplyInput) (SavedReply, error) {
+	old, err := s.savedReplyFor(ctx, p, id, true)
+	if err != nil {
+		return SavedReply{}, err
+	}
+	r, err := s.checkSavedReply(ctx, p, in)
+	if err != nil {
+		return SavedReply{}, err
+	}
+	r.ID, r.CreatedAt = old.ID, old.CreatedAt
+	if err := s.cfg.Store.UpdateSavedReply(ctx, r); err != nil {
+		return SavedReply{}, err
+	}
+	return r, nil
+}
+
+// PreviewSavedReply fills a saved reply's text for an example message of
+// a unit (an example author, the unit's first channel), so that its
+// author sees the variables at work before saving.
+func (s *Service) PreviewSavedReply(ctx context.Context, p *access.Principal, unit, text string) (string, error) {
+	dir, u, err := s.unitFor(ctx, strings.TrimSpace(unit))
+	if err != nil {
+		return "", err
+	}
+	if !p.Can(access.ReadInbox, u.Path) {
+		return "", errs.Field("unit", "no such unit: %q", unit)
+	}
+	if text, err = checkSavedText(text); err != nil {
+		return "", err
+	}
+	m := Message{UnitID: u.ID, AuthorName: "Alex Beispiel", AuthorHandle: "alex.beispiel"}
+	var first int64
+	for id, ch := range dir.channels {
+		if strings.HasPrefix(dir.units[ch.UnitID].Path, u.Path) && (first == 0 || id < first) {
+			first = id
+		}
+	}
+	m.ChannelID = first
+	return s.render(dir, m, text), nil
+}
+
+// DeleteSavedReply removes a saved reply.
+func (s *Service) DeleteSavedReply(ctx context.Context, p *access.Principal, id int64) error {
+	if _, err := s.savedReplyFor(ctx, p, id, true); err != nil {
+		return err
 	}
 	return s.cfg.Store.DeleteSavedReply(ctx, id)
 }

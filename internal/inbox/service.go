@@ -55,6 +55,9 @@ type Store interface {
 	SLAStore
 	TagStore
 	SavedReplyStore
+	RuleStore
+	CatalogueStore
+	AssigneeStore
 }
 
 // Config wires the service.
@@ -99,8 +102,9 @@ type Service struct {
 	dir    *directory
 	loaded time.Time
 
-	events hub
-	queue  Queue
+	events    hub
+	queue     Queue
+	catalogue catalogueCache
 }
 
 // NewService makes the inbox service.
@@ -304,7 +308,7 @@ func (s *Service) prepare(dir *directory, msgs []Message) {
 }
 
 func (s *Service) prepareOne(dir *directory, m *Message, now time.Time) {
-	r := s.cls.Classify(m.Text)
+	r := dir.cls.Classify(m.Text)
 	m.Intent, m.Lang, m.Score = r.Intent, r.Lang, r.Score
 	m.Models = r.Models
 	if m.Models == nil {
@@ -315,7 +319,7 @@ func (s *Service) prepareOne(dir *directory, m *Message, now time.Time) {
 		m.Platform = ch.Platform
 		m.UnitID = dir.route(ch.UnitID, m.Text)
 	}
-	m.Queue = QueueFor(m.Intent)
+	m.Queue = dir.queueFor(m)
 	if m.Status == "" {
 		m.Status = StatusOpen
 	}
@@ -534,6 +538,11 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id int64, pat
 			return Message{}, errs.Field("assigned_to", "must be a user id, or 0 for nobody")
 		}
 		assignee = *patch.AssignedTo
+		if assignee != 0 && assignee != m.AssignedTo {
+			if err := s.checkAssignee(ctx, m.ID, assignee); err != nil {
+				return Message{}, err
+			}
+		}
 	}
 	add, err := cleanTags("add_tags", patch.AddTags)
 	if err != nil {

@@ -31,6 +31,8 @@ type SLASettings struct {
 	// Targets in minutes by queue.
 	Targets map[string]int
 	Hours   *BusinessHours
+	// TimeZone is the zone the SLA clock runs in ("" = the unit's own).
+	TimeZone string
 }
 
 // BusinessHours are the hours an SLA's clock runs: on Days (bit 0 is
@@ -57,8 +59,16 @@ type sla struct {
 	loc    *time.Location
 }
 
-// ancestors lists a unit and its ancestors, nearest first.
+// ancestors lists a unit and its ancestors, nearest first (the caller
+// must not change the list: it may be the directory's own).
 func (d *directory) ancestors(unitID int64) []int64 {
+	if a, ok := d.anc[unitID]; ok {
+		return a
+	}
+	return d.ancestorsOf(unitID)
+}
+
+func (d *directory) ancestorsOf(unitID int64) []int64 {
 	u, ok := d.units[unitID]
 	if !ok {
 		return nil
@@ -108,6 +118,11 @@ func (d *directory) resolve(unitID int64, queue string) sla {
 			}
 			if !haveHours && st.Hours != nil {
 				p.hours, haveHours = st.Hours, true
+			}
+			if !haveTZ && st.TimeZone != "" {
+				if loc, err := time.LoadLocation(st.TimeZone); err == nil {
+					p.loc, haveTZ = loc, true
+				}
 			}
 		}
 		if !haveTZ {
@@ -186,11 +201,13 @@ func slaState(m *Message, now time.Time) {
 // SLAInput sets a unit's SLA settings: targets in minutes by queue ("" or
 // "default": every queue without its own; 0 removes one), and business
 // hours ({"days": ["mon", …], "start": "09:00", "end": "18:00"}; null or
-// no days: around the clock).
+// no days: around the clock), and the time zone the clock runs in (an
+// IANA name; "" keeps the unit's).
 type SLAInput struct {
 	Unit          string         `json:"unit"`
 	Targets       map[string]int `json:"targets"`
 	BusinessHours *HoursInput    `json:"business_hours"`
+	TimeZone      string         `json:"time_zone,omitempty"`
 }
 
 // HoursInput is business hours as the API takes and gives them.
@@ -208,6 +225,13 @@ type SLAView struct {
 	Targets       map[string]int `json:"targets"` // minutes by queue, "" = default
 	Own           map[string]int `json:"own"`     // those the unit sets itself
 	BusinessHours *HoursInput    `json:"business_hours"`
+	// OwnBusinessHours and OwnTimeZone are what the unit sets itself
+	// (nil, "": inherited).
+	OwnBusinessHours *HoursInput `json:"own_business_hours"`
+	OwnTimeZone      string      `json:"own_time_zone"`
+	// Queues are the queues the unit's messages may wait in: the built-in
+	// ones and those its routing rules name.
+	Queues []string `json:"queues"`
 }
 
 func parseClock(field, s string) (int, error) {
@@ -283,10 +307,16 @@ func (s *Service) SetSLA(ctx context.Context, p *access.Principal, in SLAInput) 
 		}
 		st.Hours = &bh
 	}
+	if tz := strings.TrimSpace(in.TimeZone); tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+			return SLAView{}, errs.Field("time_zone", "must be an IANA time zone like Europe/Berlin, not %q", tz)
+		}
+		st.TimeZone = tz
+	}
 	if err := s.cfg.Store.SetSLASettings(ctx, st); err != nil {
 		return SLAView{}, err
 	}
-	s.Invalidate()
+	s.settingsChanged()
 	return s.SLA(ctx, p, in.Unit)
 }
 
@@ -302,24 +332,33 @@ func (s *Service) SLA(ctx context.Context, p *access.Principal, unit string) (SL
 	v := SLAView{Unit: u.Key, Targets: map[string]int{}, Own: map[string]int{}}
 	pol := dir.policy(u.ID, "")
 	v.TimeZone = pol.loc.String()
-	for _, q := range append([]string{""}, Queues...) {
+	v.Queues = dir.queuesOf(u.ID)
+	for _, q := range append([]string{""}, v.Queues...) {
 		v.Targets[q] = int(dir.policy(u.ID, q).target / time.Minute)
 	}
 	if st, ok := dir.slas[u.ID]; ok {
 		for q, m := range st.Targets {
 			v.Own[q] = m
 		}
+		v.OwnBusinessHours = hoursView(st.Hours)
+		v.OwnTimeZone = st.TimeZone
 	}
-	if h := pol.hours; h != nil {
-		hi := &HoursInput{Start: fmt.Sprintf("%02d:%02d", h.Start/60, h.Start%60), End: fmt.Sprintf("%02d:%02d", h.End/60, h.End%60)}
-		for i, n := range dayNames {
-			if h.Days&(1<<uint(i)) != 0 {
-				hi.Days = append(hi.Days, n)
-			}
-		}
-		v.BusinessHours = hi
-	}
+	v.BusinessHours = hoursView(pol.hours)
 	return v, nil
+}
+
+// hoursView shows business hours as the API gives them (nil: none).
+func hoursView(h *BusinessHours) *HoursInput {
+	if h == nil {
+		return nil
+	}
+	hi := &HoursInput{Start: fmt.Sprintf("%02d:%02d", h.Start/60, h.Start%60), End: fmt.Sprintf("%02d:%02d", h.End/60, h.End%60)}
+	for i, n := range dayNames {
+		if h.Days&(1<<uint(i)) != 0 {
+			hi.Days = append(hi.Days, n)
+		}
+	}
+	return hi
 }
 
 func indexOf(list []string, s string) int {

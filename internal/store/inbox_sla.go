@@ -38,7 +38,7 @@ func (s *Store) SLASettings(ctx context.Context) ([]inbox.SLASettings, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = s.r.QueryContext(ctx, `SELECT unit_id, days, start_minute, end_minute FROM inbox_business_hours ORDER BY unit_id`)
+	rows, err = s.r.QueryContext(ctx, `SELECT unit_id, days, start_minute, end_minute, time_zone FROM inbox_business_hours ORDER BY unit_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: business hours: %w", err)
 	}
@@ -46,10 +46,15 @@ func (s *Store) SLASettings(ctx context.Context) ([]inbox.SLASettings, error) {
 	for rows.Next() {
 		var id int64
 		var h inbox.BusinessHours
-		if err := rows.Scan(&id, &h.Days, &h.Start, &h.End); err != nil {
+		var tz string
+		if err := rows.Scan(&id, &h.Days, &h.Start, &h.End, &tz); err != nil {
 			return nil, err
 		}
-		get(id).Hours = &h
+		st := get(id)
+		st.TimeZone = tz
+		if h.Days != 0 { // days = 0: the row only sets the time zone
+			st.Hours = &h
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -75,9 +80,13 @@ func (s *Store) SetSLASettings(ctx context.Context, st inbox.SLASettings) error 
 				return fmt.Errorf("store: set sla: %w", err)
 			}
 		}
-		if h := st.Hours; h != nil {
-			if _, err := tx.w.ExecContext(ctx, `INSERT INTO inbox_business_hours (unit_id, days, start_minute, end_minute) VALUES ($1, $2, $3, $4)`,
-				st.UnitID, h.Days, h.Start, h.End); err != nil {
+		if st.Hours != nil || st.TimeZone != "" {
+			var h inbox.BusinessHours
+			if st.Hours != nil {
+				h = *st.Hours
+			}
+			if _, err := tx.w.ExecContext(ctx, `INSERT INTO inbox_business_hours (unit_id, days, start_minute, end_minute, time_zone) VALUES ($1, $2, $3, $4, $5)`,
+				st.UnitID, h.Days, h.Start, h.End, st.TimeZone); err != nil {
 				return fmt.Errorf("store: set sla: %w", err)
 			}
 		}

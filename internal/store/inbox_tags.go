@@ -77,10 +77,22 @@ func (s *Store) CreateSavedReply(ctx context.Context, r *inbox.SavedReply) error
 	err := s.w.QueryRowContext(ctx, `INSERT INTO saved_replies (unit_id, name, text, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
 		r.UnitID, r.Name, r.Text, ms(r.CreatedAt)).Scan(&r.ID)
 	if isUnique(err) {
-		return errs.E(errs.Conflict, "a saved reply named %q exists in this unit", r.Name)
+		return &errs.Error{Code: errs.Conflict, Field: "name", Message: fmt.Sprintf("a saved reply named %q exists in this unit", r.Name)}
 	}
 	if err != nil {
 		return fmt.Errorf("store: add saved reply: %w", err)
+	}
+	return nil
+}
+
+// UpdateSavedReply replaces a saved reply's unit, name and text.
+func (s *Store) UpdateSavedReply(ctx context.Context, r inbox.SavedReply) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE saved_replies SET unit_id = $1, name = $2, text = $3 WHERE id = $4`, r.UnitID, r.Name, r.Text, r.ID)
+	if isUnique(err) {
+		return &errs.Error{Code: errs.Conflict, Field: "name", Message: fmt.Sprintf("a saved reply named %q exists in this unit", r.Name)}
+	}
+	if err != nil {
+		return fmt.Errorf("store: update saved reply %d: %w", r.ID, err)
 	}
 	return nil
 }

@@ -74,6 +74,7 @@ func New(cfg Config) *Server {
 	s.routesConnections()
 	s.routesPublish()
 	s.routesInbox()
+	s.routesInboxSettings()
 	s.routesAnalytics()
 	s.routesUI()
 	for pattern, h := range cfg.Extra {

@@ -46,6 +46,7 @@ func (s *Server) routesUI() {
 	s.routesUIConnections()
 	s.routesUIPublish()
 	s.routesUIInbox()
+	s.routesUIInboxSettings()
 	s.routesUIAnalytics()
 
 	// Anything else answers the 404 page, so that a mistyped address still

@@ -19,6 +19,7 @@ func (s *Server) routesUIInbox() {
 	if s.Inbox != nil {
 		s.uiPageRoute("GET /inbox", s.uiInbox)
 		s.uiPageRoute("GET /inbox/new", s.uiInboxNew)
+		s.uiPageRoute("GET /inbox/rows", s.uiInboxRows)
 		s.uiPageRoute("GET /inbox/{id}", s.uiInboxMessage)
 		s.uiPageRoute("POST /inbox/{id}", s.uiInboxUpdate)
 		s.uiPageRoute("POST /inbox/{id}/notes", s.uiInboxNote)
@@ -45,6 +46,10 @@ type uiInboxPage struct {
 	NewestID int64
 	Query    string
 	Capped   bool
+	Units    []uiOption // the unit filter's choices: the caller's units
+	// LiveRows: new messages are inserted into the table as they arrive
+	// (the first page of a list that shows any).
+	LiveRows bool
 }
 
 const uiInboxPageSize = 50
@@ -106,6 +111,13 @@ func (s *Server) uiInbox(w http.ResponseWriter, r *http.Request, p *access.Princ
 		d.NewestID = items[0].ID
 	}
 	d.Capped = total >= uiInboxCountLimit
+	d.LiveRows = d.Prev == "" && len(items) > 0
+	if d.Units, err = s.uiInboxUnits(r, p, access.ReadInbox, "all my units"); err != nil {
+		return err
+	}
+	for i := range d.Units {
+		d.Units[i].Selected = d.Units[i].Value == vals["unit"]
+	}
 	s.uiTakeFlash(w, r, &d.uiPage)
 	s.uiRender(w, r, http.StatusOK, "inbox_list", d)
 	return nil
@@ -141,6 +153,26 @@ func (s *Server) uiInboxNew(w http.ResponseWriter, r *http.Request, p *access.Pr
 	return nil
 }
 
+// uiInboxRows answers the list's live update (htmx, on a new-message
+// event): the rows of the messages matching the filter that arrived after
+// the newest one shown, newest first.
+func (s *Server) uiInboxRows(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	f, _ := uiInboxFilter(r)
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	w.Header().Set("Cache-Control", "no-store")
+	if after <= 0 {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		return nil
+	}
+	f.Offset, f.AfterID, f.CountLimit = 0, after, 1
+	items, _, err := s.Inbox.List(r.Context(), p, f)
+	if err != nil && !errs.Is(err, errs.Invalid) {
+		return err
+	}
+	s.uiRenderBlock(w, r, http.StatusOK, "inbox_list", "inbox-rows", items)
+	return nil
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""
@@ -155,6 +187,10 @@ type uiInboxMessagePage struct {
 	SavedReplies []inbox.SavedReply
 	MayAnswer    bool
 	Statuses     []string
+	// Assignees are who may take the conversation; AssignedName names
+	// the one who has it.
+	Assignees    []inbox.Assignee
+	AssignedName string
 }
 
 func uiID(r *http.Request) (int64, error) {
@@ -184,6 +220,20 @@ func (s *Server) uiInboxMessage(w http.ResponseWriter, r *http.Request, p *acces
 	}
 	d := uiInboxMessagePage{uiPage: s.uiBase(r, "Conversation", "inbox"), Message: m, Conversation: c, SavedReplies: saved,
 		MayAnswer: p.CanAnywhere(access.AnswerInbox), Statuses: []string{inbox.StatusOpen, inbox.StatusPending, inbox.StatusClosed}}
+	if d.Assignees, err = s.Inbox.Assignees(r.Context(), p, id); err != nil {
+		return err
+	}
+	if c.Assigned != 0 {
+		d.AssignedName = fmt.Sprintf("user %d", c.Assigned)
+		for _, a := range d.Assignees {
+			if a.ID == c.Assigned {
+				d.AssignedName = a.Email
+				if a.Name != "" {
+					d.AssignedName = a.Name
+				}
+			}
+		}
+	}
 	s.uiTakeFlash(w, r, &d.uiPage)
 	s.uiRender(w, r, http.StatusOK, "inbox_message", d)
 	return nil
@@ -199,6 +249,13 @@ func (s *Server) uiInboxUpdate(w http.ResponseWriter, r *http.Request, p *access
 	var patch inbox.Patch
 	if st := r.PostFormValue("status"); st != "" {
 		patch.Status = &st
+	}
+	if v := r.PostFormValue("assign_to"); v != "" {
+		to, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			to = -1 // refused by the service, beside the flash
+		}
+		patch.AssignedTo = &to
 	}
 	switch r.PostFormValue("assign") {
 	case "me":
@@ -247,6 +304,7 @@ type uiLeadsPage struct {
 	Total  int
 	States []leads.State
 	Query  string
+	Units  []uiOption // the unit filter's choices: markets and dealers the caller sees leads of
 }
 
 func (s *Server) uiLeads(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -266,6 +324,12 @@ func (s *Server) uiLeads(w http.ResponseWriter, r *http.Request, p *access.Princ
 		}
 	}
 	d := uiLeadsPage{uiPage: s.uiBase(r, "Leads", "leads"), Filter: vals, Items: items, Total: total, States: leads.States, Query: qs.Encode()}
+	if d.Units, err = s.uiInboxUnits(r, p, access.ReadLeads, "all my units"); err != nil {
+		return err
+	}
+	for i := range d.Units {
+		d.Units[i].Selected = d.Units[i].Value == vals["unit"]
+	}
 	s.uiTakeFlash(w, r, &d.uiPage)
 	s.uiRender(w, r, http.StatusOK, "leads_list", d)
 	return nil

@@ -15,11 +15,58 @@
   var live = document.querySelector(".inbox-live");
   if (live && window.EventSource) {
     var es = new EventSource("/inbox/events");
-    es.addEventListener("message", function () {
+    // The page says when it is live (the server has subscribed it).
+    es.addEventListener("open", function () { document.body.dataset.live = "on"; });
+    es.addEventListener("error", function () { document.body.dataset.live = "off"; });
+    // One update at a time, and one more after it when messages arrived
+    // meanwhile: a burst costs two requests and loses nothing.
+    var busy = false, again = false;
+    var update = function () {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
       document.body.dispatchEvent(new CustomEvent("inbox-new"));
+    };
+    // The rows of the first page take the updates; elsewhere the banner.
+    var updated = document.getElementById("inbox-rows") || live;
+    document.body.addEventListener("htmx:afterRequest", function (e) {
+      if (e.target === updated) {
+        busy = false;
+        if (again) {
+          again = false;
+          update();
+        }
+      }
     });
+    es.addEventListener("message", update);
     window.addEventListener("pagehide", function () { es.close(); });
   }
+
+  // Rows inserted live: the newest shown moves on (so that the next
+  // update and the banner count from it) and the shortcuts see them.
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.target || e.target.id !== "inbox-rows") {
+      return;
+    }
+    var first = e.target.querySelector("tr[data-id]");
+    var after = document.getElementById("inbox-after");
+    if (first && after && Number(first.getAttribute("data-id")) > Number(after.value)) {
+      after.value = first.getAttribute("data-id");
+    }
+    var sel = rows[current];
+    var before = rows.length;
+    rows = Array.prototype.slice.call(document.querySelectorAll(".inbox-table tbody tr"));
+    current = sel ? rows.indexOf(sel) : -1;
+    // The count above the list grows with the rows.
+    var summary = document.querySelector(".summary");
+    var m = summary && /^(\d+)(\+?) /.exec(summary.textContent);
+    if (m && rows.length > before) {
+      var n = Number(m[1]) + rows.length - before;
+      summary.textContent = n + m[2] + (n === 1 ? " message" : " messages");
+    }
+  });
 
   // Choosing a saved reply puts its text, filled in, into the reply box.
   var saved = document.getElementById("reply-saved");
