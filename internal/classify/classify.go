@@ -94,7 +94,7 @@ func sharedTables() {
 // New returns a classifier for the given catalogue, trained on the labelled
 // messages embedded in the package.
 func New(cat Catalogue) *Classifier {
-	return NewTrained(cat, DevSet())
+	return NewTrained(cat, TrainingSet())
 }
 
 // NewTrained returns a classifier for the given catalogue trained on the

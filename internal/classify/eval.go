@@ -3,7 +3,7 @@ package classify
 import (
 	"bufio"
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,14 +24,54 @@ type Record struct {
 //go:embed data/intent-dev.jsonl
 var devSetJSONL []byte
 
-// DevSet returns the labelled messages embedded in the package: the training
-// data of the shipped classifier.
+// labelled holds every labelled message set: the project's development set
+// (intent-dev.jsonl) and the sets written since (intent-more*.jsonl, each
+// written later and first scored, unseen, as a hold-out; see
+// BENCHMARKS.md).
+//
+//go:embed data/intent-*.jsonl
+var labelled embed.FS
+
+// DevSet returns the project's labelled development set.
 func DevSet() []Record {
 	recs, err := LoadRecords(bytes.NewReader(devSetJSONL))
 	if err != nil {
 		panic("classify: embedded dev set: " + err.Error())
 	}
 	return recs
+}
+
+// LabelledSet returns one embedded labelled set by file name
+// ("intent-more3.jsonl").
+func LabelledSet(name string) ([]Record, error) {
+	b, err := labelled.ReadFile("data/" + name)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := LoadRecords(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return recs, nil
+}
+
+// TrainingSet returns every labelled message embedded in the package, the
+// training data of the shipped classifier: more labelled data is what
+// teaches it new wording.
+func TrainingSet() []Record {
+	entries, err := labelled.ReadDir("data")
+	if err != nil {
+		panic("classify: embedded labelled data: " + err.Error())
+	}
+	var all []Record
+	for _, e := range entries { // sorted by name: dev first
+		recs, err := LabelledSet(e.Name())
+		if err != nil {
+			panic("classify: embedded labelled data: " + err.Error())
+		}
+		all = append(all, recs...)
+	}
+	return all
 }
 
 // LoadRecords reads labelled records from JSON Lines.

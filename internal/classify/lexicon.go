@@ -92,7 +92,10 @@ var cueDefs = []cueDef{
 	}},
 	{"order", pr(3, 0, 0, 0, 0, 0, 0), []string{
 		"want to order", "i d order", "order one", "ordering", "to order", "i will order", "if i order",
-		"place an order", "where can i order", "i d sign", "get one",
+		"place an order", "where can i order", "i d sign", "get one", "close the deal", "sign the order",
+		"finaliser la commande", "finaliser", "finalizar el pedido", "cerrar la compra", "finalizzare l ordine",
+		"chiudere il contratto", "kauf abschliessen", "vertrag unterschreiben", "fechar negocio", "fechar o negocio",
+		"de bestelling afronden", "sfinalizowac",
 		"bestellen", "bestelle", "vorbestellen", "bestellung aufgeben", "ordern",
 		"commander", "passer commande", "je commande",
 		"pedir", "encargar", "hacer un pedido",
@@ -111,6 +114,8 @@ var cueDefs = []cueDef{
 		"configurer", "configurateur", "reserver", "reservation", "liste d attente",
 		"configurar", "configurador", "reservar", "lista de espera",
 		"configurare", "configuratore", "prenotare", "prenotarla", "prenotazione", "lista d attesa",
+		"configurando", "sto configurando", "prenota", "si prenota", "reservo", "reservando", "configurei",
+		"reserveer", "zarezerwuje", "rezerwuje",
 		"configureren", "reserveren", "wachtlijst",
 		"skonfigurowac", "konfigurator", "zarezerwowac", "rezerwacja", "lista oczekujacych",
 	}},
@@ -167,6 +172,10 @@ var cueDefs = []cueDef{
 	}},
 	{"contact", pr(1, 0.3, 0, 0, 0, 0, 0), []string{
 		"contact me", "call me", "call me back", "get in touch", "reach out to me", "who do i talk to",
+		"reach out", "give me a call", "ring me", "zuruckrufen", "ruft mich zuruck", "rufen sie mich an",
+		"rappelez moi", "me rappeler", "me contacter", "llamadme", "que me llamen", "me llame",
+		"richiamarmi", "richiamatemi", "mi richiami", "mi chiami", "chiamatemi",
+		"terugbellen", "bel mij", "bellen", "zadzwonic do mnie", "oddzwonic", "zadzwoni", "me ligar", "me liga",
 		"who should i talk to", "who handles", "which dealer", "which dealership", "dealer near", "nearest dealer",
 		"salesperson", "sales rep", "someone from", "have someone",
 		"ansprechpartner", "melden sie sich bei mir", "meldet euch bei mir", "ruft mich an", "welcher handler",
@@ -701,6 +710,11 @@ var cueDefs = []cueDef{
 		"wrapping", "folierung", "vollfolierung", "keramikversiegelung", "lackschutz", "polissage",
 		"pide presupuesto", "pidenos", "por dm", "par dm", "via dm", "dm us", "info por dm", "info per dm",
 		"los mejores", "die besten", "les meilleurs", "i migliori", "de beste", "najlepsze", "os melhores",
+		"all brands", "every brand", "any brand", "alle marken", "jede marke", "toutes marques", "toutes les marques",
+		"todas las marcas", "cualquier marca", "tutte le marche", "ogni marca", "elk merk", "alle merken",
+		"wszystkie marki", "kazda marka", "todas as marcas", "qualquer marca",
+		"dm us now", "scrivici in dm", "scrivici", "schreib uns", "schreibt uns", "stuur ons", "ecrivez nous",
+		"escribenos", "napisz do nas", "manda dm", "chama no direct",
 	}},
 
 	// ---- other ----
