@@ -132,6 +132,11 @@ func (s *Service) backoff(failures int) time.Duration { return s.policy().Backof
 // looked up on the platform, and published again only if the platform
 // positively does not have it.
 func (s *Service) DeliverOnce(ctx context.Context, id int64) (time.Duration, error) {
+	return s.step(ctx, id, nil)
+}
+
+// step reads delivery id and its post and runs one step (see deliver).
+func (s *Service) step(ctx context.Context, id int64, answered func()) (time.Duration, error) {
 	d, err := s.Store.DeliveryByID(ctx, id)
 	if errs.Is(err, errs.NotFound) {
 		return 0, nil
@@ -146,7 +151,7 @@ func (s *Service) DeliverOnce(ctx context.Context, id int64) (time.Duration, err
 	if err != nil {
 		return 0, err
 	}
-	return s.deliver(ctx, d, &post)
+	return s.deliver(ctx, d, &post, answered)
 }
 
 // open reports whether a delivery still has work to do.
@@ -155,7 +160,12 @@ func (st DeliveryStatus) open() bool {
 }
 
 // deliver runs one step of delivery d of post (both freshly read).
-func (s *Service) deliver(ctx context.Context, d Delivery, post *Post) (time.Duration, error) {
+// answered, if set, is called as soon as the platform has answered, before
+// the answer is recorded (a fan-out frees its platform-call slot there).
+func (s *Service) deliver(ctx context.Context, d Delivery, post *Post, answered func()) (time.Duration, error) {
+	if answered == nil {
+		answered = func() {}
+	}
 	if post.Stored != PostScheduled {
 		return 0, nil
 	}
@@ -229,6 +239,7 @@ func (s *Service) deliver(ctx context.Context, d Delivery, post *Post) (time.Dur
 	// Any earlier attempt may have reached the platform: ask first.
 	if d.Status != DeliveryScheduled || d.Attempts > 0 {
 		p, found, err := connector.Lookup(ctx, conn, acct, req)
+		answered()
 		if err != nil {
 			return s.afterError(ctx, d, err, true)
 		}
@@ -250,6 +261,7 @@ func (s *Service) deliver(ctx context.Context, d Delivery, post *Post) (time.Dur
 		req.FirstAttemptAt = now
 	}
 	p, perr := connector.Publish(ctx, conn, acct, req)
+	answered()
 	if s.AfterAnswer != nil {
 		if err := s.AfterAnswer(d.ID, perr); err != nil {
 			return 0, err

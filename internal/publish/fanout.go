@@ -27,6 +27,31 @@ import (
 // Chunks let several nodes share one post, and bound what a node that dies
 // mid-chunk leaves to the queue's rescue.
 
+// slot is one platform call in flight (Config.Concurrency of them): held
+// from before the attempt is marked until the platform has answered, so
+// that waiting for the outcome's write does not hold back the next call.
+type slot struct {
+	s    *Service
+	held bool
+}
+
+func (sl *slot) acquire(ctx context.Context) error {
+	select {
+	case sl.s.slots <- struct{}{}:
+		sl.held = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (sl *slot) release() {
+	if sl.held {
+		sl.held = false
+		<-sl.s.slots
+	}
+}
+
 // inProcessWait is the longest wait a fan-out keeps a delivery for.
 const inProcessWait = ScheduleLead
 
@@ -156,26 +181,29 @@ func (s *Service) Fanout(ctx context.Context, a FanoutArgs) (time.Duration, erro
 		wg.Add(1)
 		go func(d Delivery) {
 			defer wg.Done()
-			next, err := s.deliver(ctx, d, &post)
+			sl := &slot{s: s, held: true}
+			defer sl.release()
+			next, err := s.deliver(ctx, d, &post, sl.release)
 			// A short wait (a quick retry after a 503, a rate limit that
 			// resets in a second or two) is waited out here, without a
 			// slot: the queue's scheduler would round it up to its own
 			// interval. A longer one goes to a job of its own.
 			for err == nil && next > 0 && next <= inProcessWait {
-				<-s.slots
+				sl.release()
 				t := time.NewTimer(next)
 				select {
 				case <-t.C:
-					s.slots <- struct{}{}
-					next, err = s.DeliverOnce(ctx, d.ID)
-					continue
 				case <-ctx.Done():
 					t.Stop()
 					err = ctx.Err()
+					continue
 				}
-				s.slots <- struct{}{} // ours again, to give back below
+				if err = sl.acquire(ctx); err != nil {
+					continue
+				}
+				next, err = s.step(ctx, d.ID, sl.release)
 			}
-			<-s.slots
+			sl.release()
 			if err != nil {
 				if ctx.Err() == nil {
 					s.Log.Warn("delivery step failed; its job will retry", "delivery", d.ID, "err", err)
