@@ -201,6 +201,14 @@ func uiID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// uiOptionalID is the path's id on an edit page, 0 on a "new" page.
+func uiOptionalID(r *http.Request) (int64, error) {
+	if r.PathValue("id") == "" {
+		return 0, nil
+	}
+	return uiID(r)
+}
+
 func (s *Server) uiInboxMessage(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
 	id, err := uiID(r)
 	if err != nil {

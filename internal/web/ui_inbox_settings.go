@@ -294,13 +294,9 @@ func (s *Server) uiSavedPage(r *http.Request, p *access.Principal, editing int64
 }
 
 func (s *Server) uiSavedReplies(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
-	var editing int64
-	if r.PathValue("id") != "" {
-		id, err := uiID(r)
-		if err != nil {
-			return err
-		}
-		editing = id
+	editing, err := uiOptionalID(r)
+	if err != nil {
+		return err
 	}
 	d, err := s.uiSavedPage(r, p, editing, nil)
 	if err != nil {
@@ -314,12 +310,11 @@ func (s *Server) uiSavedReplies(w http.ResponseWriter, r *http.Request, p *acces
 // uiSaveSavedReply creates (no id) or replaces a saved reply; the
 // "Preview" button shows the text filled in instead, saving nothing.
 func (s *Server) uiSaveSavedReply(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
-	var id int64
-	if r.PathValue("id") != "" {
-		var err error
-		if id, err = uiID(r); err != nil {
-			return err
-		}
+	id, err := uiOptionalID(r)
+	if err != nil {
+		return err
+	}
+	if id != 0 {
 		if _, err := s.Inbox.SavedReply(r.Context(), p, id); err != nil {
 			return err
 		}
@@ -328,7 +323,6 @@ func (s *Server) uiSaveSavedReply(w http.ResponseWriter, r *http.Request, p *acc
 	f.Values["text"] = r.PostFormValue("text")
 	in := inbox.SavedReplyInput{Unit: f.Values["unit"], Name: f.Values["name"], Text: f.Values["text"]}
 	var preview string
-	var err error
 	switch {
 	case r.PostFormValue("action") == "preview":
 		preview, err = s.Inbox.PreviewSavedReply(r.Context(), p, in.Unit, in.Text)
@@ -475,13 +469,9 @@ func (s *Server) uiRoutingPage(r *http.Request, p *access.Principal, editing int
 }
 
 func (s *Server) uiRouting(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
-	var editing int64
-	if r.PathValue("id") != "" {
-		id, err := uiID(r)
-		if err != nil {
-			return err
-		}
-		editing = id
+	editing, err := uiOptionalID(r)
+	if err != nil {
+		return err
 	}
 	d, err := s.uiRoutingPage(r, p, editing, nil)
 	if err != nil {
@@ -493,12 +483,11 @@ func (s *Server) uiRouting(w http.ResponseWriter, r *http.Request, p *access.Pri
 }
 
 func (s *Server) uiSaveRule(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
-	var id int64
-	if r.PathValue("id") != "" {
-		var err error
-		if id, err = uiID(r); err != nil {
-			return err
-		}
+	id, err := uiOptionalID(r)
+	if err != nil {
+		return err
+	}
+	if id != 0 {
 		if _, err := s.Inbox.RoutingRule(r.Context(), p, id); err != nil {
 			return err
 		}
@@ -507,7 +496,6 @@ func (s *Server) uiSaveRule(w http.ResponseWriter, r *http.Request, p *access.Pr
 	f.Values["keywords"] = r.PostFormValue("keywords")
 	in := inbox.RoutingRuleInput{Unit: f.Values["unit"], Lang: f.Values["lang"], Intent: f.Values["intent"], Queue: f.Values["queue"],
 		Keywords: strings.FieldsFunc(f.Values["keywords"], func(r rune) bool { return r == '\n' || r == ',' })}
-	var err error
 	if v := f.Values["channel"]; v != "" {
 		if in.Channel, err = strconv.ParseInt(v, 10, 64); err != nil {
 			err = errs.Field("channel", "choose a channel from the list")
