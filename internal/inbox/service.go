@@ -58,6 +58,7 @@ type Store interface {
 	RuleStore
 	CatalogueStore
 	AssigneeStore
+	LabelStore
 }
 
 // Config wires the service.

@@ -206,6 +206,8 @@ func buildOpenAPI() map[string]any {
 			responses[status] = map[string]any{"description": "OK", "content": map[string]any{"application/yaml": map[string]any{"schema": str()}}}
 		case "CSV":
 			responses[status] = map[string]any{"description": "OK", "content": map[string]any{"text/csv": map[string]any{"schema": str()}}}
+		case "JSONL":
+			responses[status] = map[string]any{"description": "OK", "content": map[string]any{"application/x-ndjson": map[string]any{"schema": str()}}}
 		default:
 			responses[status] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}}
 		}

@@ -74,6 +74,7 @@ func New(cfg Config) *Server {
 	s.routesConnections()
 	s.routesPublish()
 	s.routesInbox()
+	s.routesInboxLabels()
 	s.routesInboxSettings()
 	s.routesAnalytics()
 	s.routesUI()

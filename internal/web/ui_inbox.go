@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/classify"
 	"github.com/vernetzen/vernetzen/internal/errs"
 	"github.com/vernetzen/vernetzen/internal/inbox"
 	"github.com/vernetzen/vernetzen/internal/leads"
@@ -23,6 +24,7 @@ func (s *Server) routesUIInbox() {
 		s.uiPageRoute("GET /inbox/{id}", s.uiInboxMessage)
 		s.uiPageRoute("POST /inbox/{id}", s.uiInboxUpdate)
 		s.uiPageRoute("POST /inbox/{id}/notes", s.uiInboxNote)
+		s.uiPageRoute("POST /inbox/{id}/intent", s.uiInboxIntent)
 		s.uiPageRoute("POST /inbox/{id}/replies", s.uiInboxReply)
 		s.uiPageRoute("GET /inbox/events", s.uiInboxEvents)
 		s.uiPageRoute("POST /inbox/bulk", s.uiInboxBulk)
@@ -187,6 +189,7 @@ type uiInboxMessagePage struct {
 	SavedReplies []inbox.SavedReply
 	MayAnswer    bool
 	Statuses     []string
+	Intents      []string
 	// Assignees are who may take the conversation; AssignedName names
 	// the one who has it.
 	Assignees    []inbox.Assignee
@@ -227,7 +230,8 @@ func (s *Server) uiInboxMessage(w http.ResponseWriter, r *http.Request, p *acces
 		return err
 	}
 	d := uiInboxMessagePage{uiPage: s.uiBase(r, "Conversation", "inbox"), Message: m, Conversation: c, SavedReplies: saved,
-		MayAnswer: p.CanAnywhere(access.AnswerInbox), Statuses: []string{inbox.StatusOpen, inbox.StatusPending, inbox.StatusClosed}}
+		MayAnswer: p.CanAnywhere(access.AnswerInbox), Statuses: []string{inbox.StatusOpen, inbox.StatusPending, inbox.StatusClosed},
+		Intents: classify.Intents[:]}
 	if d.Assignees, err = s.Inbox.Assignees(r.Context(), p, id); err != nil {
 		return err
 	}
@@ -288,6 +292,25 @@ func (s *Server) uiInboxUpdate(w http.ResponseWriter, r *http.Request, p *access
 		return err
 	}
 	s.uiSetFlash(w, "Conversation updated.")
+	http.Redirect(w, r, fmt.Sprintf("/inbox/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+// uiInboxIntent corrects the message's intent (see inbox.CorrectIntent).
+func (s *Server) uiInboxIntent(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
+	id, err := uiID(r)
+	if err != nil {
+		return err
+	}
+	m, err := s.Inbox.CorrectIntent(r.Context(), p, id, r.PostFormValue("intent"))
+	switch {
+	case errs.Is(err, errs.Invalid):
+		s.uiSetFlash(w, err.Error())
+	case err != nil:
+		return err
+	default:
+		s.uiSetFlash(w, fmt.Sprintf("Intent set to %s; kept as a correction for the classifier.", m.Intent))
+	}
 	http.Redirect(w, r, fmt.Sprintf("/inbox/%d", id), http.StatusSeeOther)
 	return nil
 }

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/vernetzen/vernetzen/internal/access"
+	"github.com/vernetzen/vernetzen/internal/classify"
+	"github.com/vernetzen/vernetzen/internal/inbox"
+	"github.com/vernetzen/vernetzen/internal/leads"
+)
+
+// An agent corrects what the classifier read: the message's queue
+// follows, purchase intent brings the author's lead, bad input changes
+// nothing, a message outside the agent's units is not found, and the
+// corrections export as the classifier's labelled data, per scope.
+func TestIntentCorrections(t *testing.T) {
+	e := newTestEnv(t)
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	deAgent := e.user("agent-de@example.com", "bmw-de", access.RoleAgent)
+	ukAgent := e.user("agent-uk@example.com", "bmw-uk", access.RoleAgent)
+	de, uk := e.channelOf("bmw-de"), e.channelOf("bmw-uk")
+	var got ingestAnswer
+	e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{
+		msgIn(de, "c1", "p1", "Der neue iX3 steht bei mir ganz oben auf der Liste, meldet euch mal"),
+		msgIn(uk, "c2", "p2", "Great video, love the colour!"),
+	}}, &got)
+	var list messageList
+	e.do(adm, "GET", "/api/v1/messages?channel="+fmt.Sprint(de), nil, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("messages: %+v", list)
+	}
+	m := list.Items[0]
+	wrong := "question"
+	if m.Intent == wrong {
+		wrong = "other"
+	}
+	// Make sure the message starts as something else than purchase.
+	if st := e.do(adm, "PUT", fmt.Sprintf("/api/v1/messages/%d/intent", m.ID), map[string]any{"intent": wrong}, &m); st != 200 || m.Intent != wrong || m.Queue != inbox.QueueFor(wrong) {
+		t.Fatalf("set %s: %d %+v", wrong, st, m)
+	}
+	var ls struct {
+		Items []leads.Lead `json:"items"`
+		Total int          `json:"total"`
+	}
+	e.do(adm, "GET", "/api/v1/leads", nil, &ls)
+	before := ls.Total
+
+	// Bad input: named, nothing changed.
+	var fail ingestAnswer
+	if st := e.do(deAgent, "PUT", fmt.Sprintf("/api/v1/messages/%d/intent", m.ID), map[string]any{"intent": "buy"}, &fail); st != 400 || fail.Error.Field != "intent" {
+		t.Fatalf("bad intent: %d %+v", st, fail)
+	}
+	// Another market's agent: not found.
+	if st := e.do(ukAgent, "PUT", fmt.Sprintf("/api/v1/messages/%d/intent", m.ID), map[string]any{"intent": "purchase"}, nil); st != 404 {
+		t.Fatalf("foreign agent: %d", st)
+	}
+	var now inbox.Message
+	e.do(adm, "GET", fmt.Sprintf("/api/v1/messages/%d", m.ID), nil, &now)
+	if now.Intent != wrong {
+		t.Fatalf("refused corrections changed the intent to %s", now.Intent)
+	}
+
+	// The German agent reads purchase intent: sales queue, and a lead.
+	if st := e.do(deAgent, "PUT", fmt.Sprintf("/api/v1/messages/%d/intent", m.ID), map[string]any{"intent": "purchase"}, &m); st != 200 {
+		t.Fatalf("correct: %d", st)
+	}
+	if m.Intent != "purchase" || m.Queue != "sales" || m.LeadID == 0 {
+		t.Fatalf("after correction: %+v", m)
+	}
+	e.do(adm, "GET", "/api/v1/leads", nil, &ls)
+	if ls.Total != before+1 {
+		t.Fatalf("leads %d, want %d", ls.Total, before+1)
+	}
+
+	// The export, in the classifier's format, per scope.
+	export := func(token string) []classify.Record {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.http.URL+"/api/v1/export/intent-corrections.jsonl", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/x-ndjson") {
+			t.Fatalf("export: %d %s", resp.StatusCode, body)
+		}
+		recs, err := classify.LoadRecords(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("export is not labelled data: %v\n%s", err, body)
+		}
+		return recs
+	}
+	if recs := export(deAgent); len(recs) != 1 || recs[0].Intent != "purchase" || recs[0].Text != m.Text || recs[0].Lang != "de" {
+		t.Fatalf("German export: %+v", recs)
+	}
+	if recs := export(ukAgent); len(recs) != 0 {
+		t.Fatalf("UK export shows another market's corrections: %+v", recs)
+	}
+	if st := e.do(adm, "GET", "/api/v1/export/intent-corrections.jsonl?since=yesterday", nil, &fail); st != 400 || fail.Error.Field != "since" {
+		t.Fatalf("bad since: %d %+v", st, fail)
+	}
+}
