@@ -94,8 +94,9 @@ type Service struct {
 	dir    *directory
 	loaded time.Time
 
-	events hub
-	queue  Queue
+	events  hub
+	queue   Queue
+	combine combiner
 }
 
 // NewService makes the inbox service.
@@ -237,7 +238,7 @@ func (s *Service) Ingest(ctx context.Context, p *access.Principal, in []MessageI
 			Text: m.Text, URL: m.URL, InReplyTo: m.InReplyTo, CreatedAt: created.UTC()})
 	}
 	s.prepare(dir, msgs)
-	stored, err := s.cfg.Store.IngestMessages(ctx, msgs)
+	stored, err := s.store(msgs)
 	if err != nil {
 		return IngestResult{}, err
 	}
