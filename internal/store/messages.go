@@ -264,6 +264,10 @@ func (s *Store) messageWhere(scope []string, f inbox.Filter, scan bool) (string,
 	}
 	if len(unitConds) > 0 {
 		conds = append(conds, col+"unit_id IN (SELECT id FROM units WHERE "+strings.Join(unitConds, " AND ")+")")
+	} else if s.engine == SQLite && (f.Status != "" || f.Intent != "" || f.Lang != "") {
+		// Unscoped (the system): the triage fields are indexed behind the
+		// unit, so name every unit, and the messages routed to none.
+		conds = append(conds, "("+col+"unit_id IN (SELECT id FROM units) OR "+col+"unit_id IS NULL)")
 	}
 	add := func(cond string, v any) {
 		args = append(args, v)
