@@ -133,7 +133,7 @@ func (b *ingestBench) run(ctx context.Context, keep string) error {
 	cpu0 := processCPUSeconds(b.hub.child.Process.Pid)
 	ing, err := b.ingest(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w\nthe hub's log says:\n%s", err, b.hubErrors())
 	}
 	ing.cpu = processCPUSeconds(b.hub.child.Process.Pid) - cpu0
 	b.ingestRSSMB = peakRSSMB(b.hub.child.Process.Pid)
@@ -251,10 +251,25 @@ func (b *ingestBench) post(ctx context.Context, path string, body []byte, out an
 	if err != nil {
 		return resp.StatusCode, err
 	}
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, fmt.Errorf("status %d: %.300s", resp.StatusCode, data)
+	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return resp.StatusCode, fmt.Errorf("%d %s", resp.StatusCode, data)
 	}
 	return resp.StatusCode, nil
+}
+
+// hubErrors returns the hub's log lines above INFO (the last 20).
+func (b *ingestBench) hubErrors() string {
+	data, _ := os.ReadFile(filepath.Join(b.hub.dir, "serve.log"))
+	var lines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l != "" && !strings.Contains(l, `"level":"INFO"`) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines[max(0, len(lines)-20):], "\n")
 }
 
 // latencies are a query's timings, sorted.

@@ -1,9 +1,10 @@
 // Package inboxbench measures the inbox's ingest path: N messages through
-// inbox.Service.Ingest (validation, dedupe, classification, routing, one
-// batched write per batch, leads) into a fresh SQLite database, against a
-// plain batched INSERT of the same rows into another fresh database with
-// the same schema, in the same run; then the p95 of filtered message
-// queries over what was stored.
+// inbox.Service.Ingest (validation, dedupe, classification, routing,
+// batched writes that concurrent calls share, leads) into a fresh SQLite
+// database, against a plain batched INSERT of the same rows into another
+// fresh database with the same schema, in the same run; then the p95 of
+// filtered message queries over what was stored. It also holds the parts
+// that `vernetzen bench ingest` uses to do the same through the HTTP API.
 package inboxbench
 
 import (
