@@ -51,36 +51,21 @@ func (s *Store) upsertLeads(ctx context.Context, stored []inbox.Message, now tim
 	if len(order) == 0 {
 		return nil
 	}
-	// The leads these people already have: units IN (…) AND persons IN
-	// (…) walks the (unit_id, person) unique index; a person alone has no
-	// index, and a scan of every lead per batch grows with the table. The
-	// few extra pairs the cross product brings are not in byKey and are
-	// dropped below.
+	// The leads these people already have, looked up by (unit, person) on
+	// the unique index: a person alone has no index, and a scan of every
+	// lead per batch grows with the table.
 	existing := map[leadKey]leads.Lead{}
 	const chunk = 500
-	var units []int64
-	seenUnit := map[int64]bool{}
-	for _, k := range order {
-		if !seenUnit[k.unit] {
-			seenUnit[k.unit] = true
-			units = append(units, k.unit)
-		}
-	}
 	for start := 0; start < len(order); start += chunk {
 		part := order[start:min(start+chunk, len(order))]
-		args := make([]any, 0, len(units)+len(part))
-		unitMarks := make([]string, len(units))
-		for i, u := range units {
-			args = append(args, u)
-			unitMarks[i] = s.ph(len(args))
-		}
-		marks := make([]string, len(part))
+		args := make([]any, 0, 2*len(part))
+		pairs := make([]string, len(part))
 		for i, k := range part {
-			args = append(args, k.person)
-			marks[i] = s.ph(len(args))
+			args = append(args, k.unit, k.person)
+			pairs[i] = "(CAST(" + s.ph(2*i+1) + " AS BIGINT), " + s.ph(2*i+2) + ")"
 		}
 		rows, err := s.w.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l LEFT JOIN units u ON u.id = l.unit_id
-			WHERE l.unit_id IN (`+strings.Join(unitMarks, ",")+`) AND l.person IN (`+strings.Join(marks, ",")+`)`, args...)
+			WHERE (l.unit_id, l.person) IN (VALUES `+strings.Join(pairs, ",")+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("store: leads of a batch: %w", err)
 		}
@@ -90,9 +75,7 @@ func (s *Store) upsertLeads(ctx context.Context, stored []inbox.Message, now tim
 				rows.Close()
 				return err
 			}
-			if k := (leadKey{l.UnitID, l.Person}); byKey[k] != nil {
-				existing[k] = l
-			}
+			existing[leadKey{l.UnitID, l.Person}] = l
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
