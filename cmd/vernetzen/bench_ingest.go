@@ -285,6 +285,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // and returns the sorted timings (request sent to body read).
 func (b *ingestBench) timeQueries(ctx context.Context, path string) (latencies, error) {
 	var out latencies
+	byFilter := map[string][]time.Duration{}
 	for i := -len(inboxbench.Filters); i < b.queries; i++ {
 		f := inboxbench.Filters[(i+len(inboxbench.Filters))%len(inboxbench.Filters)]
 		q := url.Values{}
@@ -328,9 +329,20 @@ func (b *ingestBench) timeQueries(ctx context.Context, path string) (latencies, 
 		}
 		if i >= 0 {
 			out = append(out, d)
+			byFilter[fmt.Sprintf("%+v scoped=%v", q, token == b.agentToken)] = append(byFilter[fmt.Sprintf("%+v scoped=%v", q, token == b.agentToken)], d)
 		}
 	}
 	slices.Sort(out)
+	keys := make([]string, 0, len(byFilter))
+	for k := range byFilter {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		l := byFilter[k]
+		slices.Sort(l)
+		b.logf("%s %s: p50 %.1f ms, max %.1f ms (%d)", path, k, ms(l[len(l)/2]), ms(l[len(l)-1]), len(l))
+	}
 	return out, nil
 }
 
