@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -87,7 +88,7 @@ func (s *Service) writeRound(ctx context.Context, round []*pendingBatch) {
 	}()
 	if len(round) == 1 {
 		b := round[0]
-		b.stored, b.err = s.cfg.Store.IngestMessages(ctx, b.msgs)
+		b.stored, b.err = s.ingestOnce(ctx, b.msgs)
 		return
 	}
 	// A message in two batches is written once, for the first; the later
@@ -104,10 +105,11 @@ func (s *Service) writeRound(ctx context.Context, round []*pendingBatch) {
 			all = append(all, m)
 		}
 	}
-	stored, err := s.cfg.Store.IngestMessages(ctx, all)
+	stored, err := s.ingestOnce(ctx, all)
 	if err != nil {
+		s.cfg.Log.Warn("ingest: a shared write failed; writing its batches one by one", "batches", len(round), "err", err)
 		for _, b := range round {
-			b.stored, b.err = s.cfg.Store.IngestMessages(ctx, b.msgs)
+			b.stored, b.err = s.ingestOnce(ctx, b.msgs)
 		}
 		return
 	}
@@ -115,6 +117,17 @@ func (s *Service) writeRound(ctx context.Context, round []*pendingBatch) {
 		b := round[owner[messageKey{m.ChannelID, m.ExternalID}]]
 		b.stored = append(b.stored, m)
 	}
+}
+
+// ingestOnce stores msgs in one transaction. A panic becomes the batch's
+// error: the writing goroutine serves every caller and must go on.
+func (s *Service) ingestOnce(ctx context.Context, msgs []Message) (stored []Message, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("inbox: store messages: panic: %v", r)
+		}
+	}()
+	return s.cfg.Store.IngestMessages(ctx, msgs)
 }
 
 type messageKey struct {
