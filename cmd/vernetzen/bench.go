@@ -26,19 +26,18 @@ import (
 	"github.com/vernetzen/vernetzen/internal/connector/mastodon"
 	"github.com/vernetzen/vernetzen/internal/connector/mastodon/mastodontest"
 	"github.com/vernetzen/vernetzen/internal/errs"
-	"github.com/vernetzen/vernetzen/internal/inbox/inboxbench"
 	"github.com/vernetzen/vernetzen/internal/secret"
 )
 
 // cmdBench runs the benchmarks that need whole processes or big data:
 //
 //	vernetzen bench publish [--channels N] [--kill]
-//	vernetzen bench ingest [--messages N]
+//	vernetzen bench ingest [--messages N] [--batch N] [--clients N] [--in-process]
 //
-// ingest pushes N messages through the inbox's ingest path (classification
-// included) into SQLite against a plain batched insert of the same rows,
-// then times filtered message queries over what was stored (see
-// internal/inbox/inboxbench).
+// ingest pushes N messages through the ingest API of a child `vernetzen
+// serve` into SQLite against a plain batched insert of the same rows,
+// then times the message list and the inbox page over what was stored
+// (see bench_ingest.go).
 //
 // publishes one post to N channels on a local Mastodon-like instance that
 // answers 429 and 503 now and then, through a real `vernetzen serve`
@@ -503,21 +502,6 @@ func (b *publishBench) report(scheduled time.Time, ds []benchDelivery, baseline 
 	if lost > 0 || dup > 0 || len(b.fake.Duplicates()) > 0 {
 		return errors.New("exactly-once violated")
 	}
-	return nil
-}
-
-func benchIngest(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	n := fs.Int("messages", 100000, "messages to ingest")
-	batch := fs.Int("batch", 1000, "messages per ingest call")
-	queries := fs.Int("queries", 200, "filtered queries for the p95")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	res, err := inboxbench.Run(ctx, inboxbench.Options{N: *n, Batch: *batch, Queries: *queries, Log: os.Stderr})
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(stdout, res)
 	return nil
 }
 

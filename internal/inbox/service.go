@@ -106,6 +106,7 @@ type Service struct {
 	events    hub
 	queue     Queue
 	catalogue catalogueCache
+	combine   combiner
 }
 
 // NewService makes the inbox service.
@@ -247,7 +248,7 @@ func (s *Service) Ingest(ctx context.Context, p *access.Principal, in []MessageI
 			Text: m.Text, URL: m.URL, InReplyTo: m.InReplyTo, CreatedAt: created.UTC()})
 	}
 	s.prepare(dir, msgs)
-	stored, err := s.cfg.Store.IngestMessages(ctx, msgs)
+	stored, err := s.store(msgs)
 	if err != nil {
 		return IngestResult{}, err
 	}

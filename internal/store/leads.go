@@ -51,19 +51,21 @@ func (s *Store) upsertLeads(ctx context.Context, stored []inbox.Message, now tim
 	if len(order) == 0 {
 		return nil
 	}
-	// The leads these people already have.
+	// The leads these people already have, looked up by (unit, person) on
+	// the unique index: a person alone has no index, and a scan of every
+	// lead per batch grows with the table.
 	existing := map[leadKey]leads.Lead{}
 	const chunk = 500
 	for start := 0; start < len(order); start += chunk {
 		part := order[start:min(start+chunk, len(order))]
-		args := make([]any, len(part))
-		marks := make([]string, len(part))
+		args := make([]any, 0, 2*len(part))
+		pairs := make([]string, len(part))
 		for i, k := range part {
-			args[i] = k.person
-			marks[i] = s.ph(i + 1)
+			args = append(args, k.unit, k.person)
+			pairs[i] = "(CAST(" + s.ph(2*i+1) + " AS BIGINT), " + s.ph(2*i+2) + ")"
 		}
 		rows, err := s.w.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l LEFT JOIN units u ON u.id = l.unit_id
-			WHERE l.person IN (`+strings.Join(marks, ",")+`)`, args...)
+			WHERE (l.unit_id, l.person) IN (VALUES `+strings.Join(pairs, ",")+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("store: leads of a batch: %w", err)
 		}

@@ -248,14 +248,26 @@ func (s *Store) messageWhere(scope []string, f inbox.Filter, scan bool) (string,
 	if scan {
 		col = "+m."
 	}
+	// The caller's scope and the unit filter meet in one list of units:
+	// two lists would have the database walk the whole of one of them
+	// (a brand's million messages for an agent of one market) and test
+	// each message against the other.
+	var unitConds []string
 	if scope != nil {
 		var c string
 		c, args = scopeClause("path", scope, args)
-		conds = append(conds, col+"unit_id IN (SELECT id FROM units WHERE "+c+")")
+		unitConds = append(unitConds, c)
 	}
 	if f.UnitPath != "" {
 		args = append(args, escapeLike(f.UnitPath)+"%")
-		conds = append(conds, fmt.Sprintf(col+"unit_id IN (SELECT id FROM units WHERE path LIKE $%d ESCAPE '\\')", len(args)))
+		unitConds = append(unitConds, fmt.Sprintf("path LIKE $%d ESCAPE '\\'", len(args)))
+	}
+	if len(unitConds) > 0 {
+		conds = append(conds, col+"unit_id IN (SELECT id FROM units WHERE "+strings.Join(unitConds, " AND ")+")")
+	} else if s.engine == SQLite && (f.Status != "" || f.Intent != "" || f.Lang != "") {
+		// Unscoped (the system): the triage fields are indexed behind the
+		// unit, so name every unit, and the messages routed to none.
+		conds = append(conds, "("+col+"unit_id IN (SELECT id FROM units) OR "+col+"unit_id IS NULL)")
 	}
 	add := func(cond string, v any) {
 		args = append(args, v)
@@ -312,11 +324,20 @@ func (s *Store) messageWhere(scope []string, f inbox.Filter, scan bool) (string,
 func (s *Store) Messages(ctx context.Context, scope []string, f inbox.Filter) ([]inbox.Message, int, error) {
 	where, args := s.messageWhere(scope, f, false)
 	var total int
-	countSQL := `SELECT COUNT(*) FROM messages m` + where
+	countSQL, countArgs := `SELECT COUNT(*) FROM messages m`+where, args
 	if f.CountLimit > 0 {
 		countSQL = fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM messages m%s LIMIT %d) c`, where, f.CountLimit)
 	}
-	if err := s.r.QueryRowContext(ctx, countSQL, args...).Scan(&total); err != nil {
+	// Text alone, for an unscoped caller: the full-text index counts its
+	// matches without reading a message row for each.
+	textOnly := inbox.Filter{Text: f.Text, Now: f.Now, Limit: f.Limit, Offset: f.Offset, CountLimit: f.CountLimit}
+	if q := ftsQuery(f.Text); s.engine == SQLite && scope == nil && q != "" && f == textOnly {
+		countSQL, countArgs = `SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH $1`, []any{q}
+		if f.CountLimit > 0 {
+			countSQL = fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH $1 LIMIT %d) c`, f.CountLimit)
+		}
+	}
+	if err := s.r.QueryRowContext(ctx, countSQL, countArgs...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count messages: %w", err)
 	}
 	if total == 0 {
@@ -338,7 +359,11 @@ func (s *Store) Messages(ctx context.Context, scope []string, f inbox.Filter) ([
 		limit = 50
 	}
 	args = append(args, limit, f.Offset)
-	rows, err := s.r.QueryContext(ctx, messageSelect+where+fmt.Sprintf(" ORDER BY m.id DESC LIMIT $%d OFFSET $%d", len(args)-1, len(args)), args...)
+	// The page's ids first, then their rows: the ids come from the
+	// filter's covering index (or the primary key walk) without reading a
+	// message row for every match.
+	rows, err := s.r.QueryContext(ctx, messageSelect+` WHERE m.id IN (SELECT m.id FROM messages m`+where+
+		fmt.Sprintf(" ORDER BY m.id DESC LIMIT $%d OFFSET $%d) ORDER BY m.id DESC", len(args)-1, len(args)), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: messages: %w", err)
 	}

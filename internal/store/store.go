@@ -52,6 +52,8 @@ type Store struct {
 	// stmts caches prepared statements within one transaction (see
 	// execPrepared); nil outside one.
 	stmts map[string]*sql.Stmt
+	// stopCheckpoints ends the SQLite checkpointer (see checkpoints).
+	stopCheckpoints func()
 }
 
 // Open opens the database: a PostgreSQL DSN (postgres:// or postgresql://)
@@ -103,7 +105,18 @@ func openSQLite(dataDir string) (*Store, error) {
 	// WAL is fsynced at checkpoints), which is what "survives a SIGKILL"
 	// needs, at a fraction of FULL's cost.
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	wdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	// The one writer keeps a large page cache (64 MB): a batch of
+	// messages dirties pages all over the secondary indexes and the
+	// full-text index, and with SQLite's default 2 MB cache every one of
+	// them is read back from the file for the next batch. Sorts and
+	// temporary b-trees stay in memory. The writer checkpoints after a
+	// commit that takes the WAL past wal_autocheckpoint pages: at SQLite's
+	// default of 1,000 (4 MB) every big batch's commit ran one, copying the
+	// same hot index pages again each time; at 8,192 (32 MB) one copies the
+	// last version of a page that several batches wrote, and most of it
+	// the background checkpointer has copied already.
+	writerPragmas := "&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8192)"
+	wdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+writerPragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
@@ -121,7 +134,51 @@ func openSQLite(dataDir string) (*Store, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	return &Store{engine: SQLite, wdb: wdb, rdb: rdb, w: wdb, r: rdb, now: time.Now, batch: newBatcher()}, nil
+	s := &Store{engine: SQLite, wdb: wdb, rdb: rdb, w: wdb, r: rdb, now: time.Now, batch: newBatcher()}
+	cdb, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	s.stopCheckpoints = checkpoints(cdb, checkpointEvery)
+	return s, nil
+}
+
+// checkpointEvery is how often the checkpointer copies committed WAL pages
+// into the database file.
+const checkpointEvery = 250 * time.Millisecond
+
+// checkpoints copies the WAL's committed pages into the database file in
+// the background (PRAGMA wal_checkpoint(PASSIVE), which waits for nobody
+// and blocks nobody), on its own connection: the writer's commits then
+// find most of the WAL copied already, and its own checkpoint, due when
+// the WAL reaches wal_autocheckpoint pages, copies only the rest before
+// the WAL starts over. That takes most of the copying and its fsyncs off
+// the one writer. It returns the function that stops it and closes db.
+func checkpoints(db *sql.DB, every time.Duration) (stop func()) {
+	db.SetMaxOpenConns(1)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				// Errors (SQLITE_BUSY while another checkpoint runs) only
+				// leave the copying to the next round or the writer.
+				db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		db.Close()
+	}
 }
 
 // Engine tells which database engine the store runs on.
@@ -134,6 +191,10 @@ func (s *Store) DB() *sql.DB { return s.wdb }
 func (s *Store) Close() error {
 	if s.batch != nil {
 		s.batch.close()
+	}
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+		s.stopCheckpoints = nil
 	}
 	err := s.wdb.Close()
 	if s.rdb != s.wdb {

@@ -80,8 +80,18 @@ func messageFilter(r *http.Request) (inbox.Filter, error) {
 		return f, err
 	}
 	f.ChannelID, f.Assigned = int64(channel), int64(assigned)
+	// An exact count of a broad filter over millions of messages costs
+	// more than the page it comes with: total stops at 10,000 unless the
+	// caller asks for more (count_limit=0: count all).
+	if _, given := q["count_limit"]; !given {
+		f.CountLimit = apiMessageCountLimit
+	}
 	return f, nil
 }
+
+// apiMessageCountLimit is where the message list's total stops counting by
+// default.
+const apiMessageCountLimit = 10000
 
 func (s *Server) apiMessages(w http.ResponseWriter, r *http.Request) error {
 	f, err := messageFilter(r)

@@ -3,7 +3,7 @@ package web
 // inboxOps documents the inbox and leads API.
 var inboxOps = []apiOp{
 	{"POST", "/api/v1/messages", "Ingest a batch of inbound messages (at most 5,000; all or nothing): deduplicated on (channel, external_id), classified, routed and stored before the 202", "MessageBatch", "IngestResult", "202", nil},
-	{"GET", "/api/v1/messages", "Inbound messages in the caller's units, newest first; unit includes its subtree, q is full-text search; count_limit caps the count (total ≤ count_limit) for speed over millions", "", "MessageList", "", []string{"unit", "channel", "intent", "lang", "status", "assigned_to", "q", "sla", "tag", "limit", "offset", "count_limit"}},
+	{"GET", "/api/v1/messages", "Inbound messages in the caller's units, newest first; unit includes its subtree, q is full-text search; total counts the matches up to count_limit (default 10,000, so total = 10,000 means at least that many; count_limit=0 counts all, which is slow for a broad filter over millions)", "", "MessageList", "", []string{"unit", "channel", "intent", "lang", "status", "assigned_to", "q", "sla", "tag", "limit", "offset", "count_limit"}},
 	{"GET", "/api/v1/messages/{id}", "One message", "", "Message", "", nil},
 	{"PATCH", "/api/v1/messages/{id}", "Set the status or assignee of a message's conversation (the assignee must be one of its assignees)", "MessagePatch", "Message", "", nil},
 	{"PUT", "/api/v1/messages/{id}/intent", "Correct a message's intent as an agent reads it: its queue follows when it was the old intent's default, purchase intent creates the author's lead, and the correction is kept as labelled data", "IntentInput", "Message", "", nil},

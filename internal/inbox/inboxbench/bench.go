@@ -1,9 +1,10 @@
 // Package inboxbench measures the inbox's ingest path: N messages through
-// inbox.Service.Ingest (validation, dedupe, classification, routing, one
-// batched write per batch, leads) into a fresh SQLite database, against a
-// plain batched INSERT of the same rows into another fresh database with
-// the same schema, in the same run; then the p95 of filtered message
-// queries over what was stored.
+// inbox.Service.Ingest (validation, dedupe, classification, routing,
+// batched writes that concurrent calls share, leads) into a fresh SQLite
+// database, against a plain batched INSERT of the same rows into another
+// fresh database with the same schema, in the same run; then the p95 of
+// filtered message queries over what was stored. It also holds the parts
+// that `vernetzen bench ingest` uses to do the same through the HTTP API.
 package inboxbench
 
 import (
@@ -17,6 +18,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
@@ -33,7 +36,11 @@ type Options struct {
 	// CacheMB sets SQLite's page cache of the write connection (0: the
 	// store's default), to measure what a larger cache would give.
 	CacheMB int
+	// Pragmas run on both stores' write connection before the runs
+	// ("wal_autocheckpoint = 10000"), to measure a setting's effect.
+	Pragmas []string
 	Batch   int    // messages per ingest call (default 1,000)
+	Clients int    // ingest calls under way at once (default 1)
 	Dir     string // where the two databases go (default a temporary directory, removed after)
 	Queries int    // filtered queries for the p95 (default 200)
 	Log     io.Writer
@@ -48,6 +55,7 @@ type Result struct {
 	BaselineSeconds              float64
 	BaselineRate                 float64 // messages/s, plain batched INSERT
 	Ratio                        float64 // IngestRate / BaselineRate
+	IngestCPU, BaselineCPU       float64 // CPU seconds (user+system) the process spent in each run
 	Leads                        int
 	PeakRSSMB                    float64       // VmHWM of the process after the ingest run
 	QueryP50, QueryP95, QueryMax time.Duration // exact totals (the API's default)
@@ -58,10 +66,10 @@ type Result struct {
 func (r Result) String() string {
 	return fmt.Sprintf("ingest: %d messages in batches of %d: %.2f s, %.0f msg/s (classification included)\n"+
 		"baseline (plain batched INSERT of the same rows, classified beforehand, same schema): %.2f s, %.0f msg/s\n"+
-		"ratio ingest/baseline: %.2f×; leads: %d; peak RSS after ingest: %.0f MB\n"+
+		"ratio ingest/baseline: %.2f×; leads: %d; peak RSS after ingest: %.0f MB; CPU s ingest %.1f, baseline %.1f\n"+
 		"filtered message query over %d stored (%d queries), exact total: p50 %.1f ms, p95 %.1f ms, max %.1f ms\n"+
 		"same queries, total capped at 10,000 (inbox page): p50 %.1f ms, p95 %.1f ms, max %.1f ms\n",
-		r.N, r.Batch, r.IngestSeconds, r.IngestRate, r.BaselineSeconds, r.BaselineRate, r.Ratio, r.Leads, r.PeakRSSMB,
+		r.N, r.Batch, r.IngestSeconds, r.IngestRate, r.BaselineSeconds, r.BaselineRate, r.Ratio, r.Leads, r.PeakRSSMB, r.IngestCPU, r.BaselineCPU,
 		r.N, r.Queries, ms(r.QueryP50), ms(r.QueryP95), ms(r.QueryMax), ms(r.PageP50), ms(r.PageP95), ms(r.PageMax))
 }
 
@@ -78,6 +86,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Queries <= 0 {
 		o.Queries = 200
 	}
+	if o.Clients <= 0 {
+		o.Clients = 1
+	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -92,33 +103,53 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res := Result{N: o.N, Batch: o.Batch}
 
 	// The ingest run.
-	st, channels, err := openOrg(ctx, filepath.Join(o.Dir, "ingest"))
+	st, channels, err := OpenOrg(ctx, filepath.Join(o.Dir, "ingest"))
 	if err != nil {
 		return res, err
 	}
 	defer st.Close()
-	if err := setCache(ctx, st, o.CacheMB); err != nil {
+	if err := setCache(ctx, st, o.CacheMB, o.Pragmas); err != nil {
 		return res, err
 	}
-	gen := newGenerator(channels)
+	gen := NewGenerator(channels)
 	svc := inbox.NewService(inbox.Config{Store: st, Classifier: classify.New(classify.DefaultCatalogue())})
 	sys := access.SystemPrincipal()
 	runtime.GC()
 	fmt.Fprintf(o.Log, "ingesting %d messages…\n", o.N)
-	start := time.Now()
-	var input []inbox.MessageInput
-	for i := 0; i < o.N; i += o.Batch {
-		input = gen.batch(i, min(o.Batch, o.N-i), input)
-		r, err := svc.Ingest(ctx, sys, input)
-		if err != nil {
-			return res, fmt.Errorf("ingest batch at %d: %w", i, err)
-		}
-		if r.Accepted+r.Duplicates != len(input) {
-			return res, fmt.Errorf("ingest batch at %d: %+v", i, r)
+	start, cpu0 := time.Now(), CPUSeconds()
+	// Clients callers send batches at once, as several connectors or API
+	// clients would; each takes the next batch.
+	var next atomic.Int64
+	errc := make(chan error, o.Clients)
+	for c := 0; c < o.Clients; c++ {
+		go func() {
+			var input []inbox.MessageInput
+			for {
+				i := int(next.Add(int64(o.Batch))) - o.Batch
+				if i >= o.N {
+					errc <- nil
+					return
+				}
+				input = gen.Batch(i, min(o.Batch, o.N-i), input)
+				r, err := svc.Ingest(ctx, sys, input)
+				if err == nil && r.Accepted != len(input) {
+					err = fmt.Errorf("%+v, want %d accepted", r, len(input))
+				}
+				if err != nil {
+					errc <- fmt.Errorf("ingest batch at %d: %w", i, err)
+					return
+				}
+			}
+		}()
+	}
+	for c := 0; c < o.Clients; c++ {
+		if err := <-errc; err != nil {
+			return res, err
 		}
 	}
 	res.IngestSeconds = time.Since(start).Seconds()
 	res.IngestRate = float64(o.N) / res.IngestSeconds
+	res.IngestCPU = CPUSeconds() - cpu0
 	res.PeakRSSMB = peakRSSMB()
 	if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM leads`).Scan(&res.Leads); err != nil {
 		return res, err
@@ -130,16 +161,17 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 
 	// The baseline: the same rows, a plain multi-row INSERT per batch.
-	base, _, err := openOrg(ctx, filepath.Join(o.Dir, "baseline"))
+	base, _, err := OpenOrg(ctx, filepath.Join(o.Dir, "baseline"))
 	if err != nil {
 		return res, err
 	}
 	defer base.Close()
-	if err := setCache(ctx, base, o.CacheMB); err != nil {
+	if err := setCache(ctx, base, o.CacheMB, o.Pragmas); err != nil {
 		return res, err
 	}
 	fmt.Fprintf(o.Log, "baseline insert of %d rows…\n", o.N)
-	spent, err := plainInsert(ctx, base, gen, o.N, o.Batch)
+	spent, cpu, err := PlainInsert(ctx, base, gen, o.N, o.Batch)
+	res.BaselineCPU = cpu
 	if err != nil {
 		return res, err
 	}
@@ -149,7 +181,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return res, nil
 }
 
-func setCache(ctx context.Context, st *store.Store, mb int) error {
+func setCache(ctx context.Context, st *store.Store, mb int, pragmas []string) error {
+	for _, p := range pragmas {
+		if _, err := st.DB().ExecContext(ctx, "PRAGMA "+p); err != nil {
+			return fmt.Errorf("PRAGMA %s: %w", p, err)
+		}
+	}
 	if mb <= 0 {
 		return nil
 	}
@@ -157,9 +194,9 @@ func setCache(ctx context.Context, st *store.Store, mb int) error {
 	return err
 }
 
-// openOrg opens a fresh SQLite store with the demo organisation and
+// OpenOrg opens a fresh SQLite store with the demo organisation and
 // returns its channel ids.
-func openOrg(ctx context.Context, dir string) (*store.Store, []int64, error) {
+func OpenOrg(ctx context.Context, dir string) (*store.Store, []int64, error) {
 	st, err := store.Open(ctx, "", dir)
 	if err != nil {
 		return nil, nil, err
@@ -185,26 +222,28 @@ func openOrg(ctx context.Context, dir string) (*store.Store, []int64, error) {
 	return st, ids, nil
 }
 
-// generator makes the benchmark's messages from the labelled development
+// Generator makes the benchmark's messages from the labelled development
 // set's texts, spread over the channels, from 20,000 authors: message i
 // is the same in every call, so that the baseline writes the same rows,
 // and a batch at a time lives in memory.
-type generator struct {
+type Generator struct {
 	texts    []string
 	channels []int64
 	t0       time.Time
 }
 
-func newGenerator(channels []int64) *generator {
+// NewGenerator makes messages for these channels.
+func NewGenerator(channels []int64) *Generator {
 	recs := classify.DevSet()
 	texts := make([]string, len(recs))
 	for i, r := range recs {
 		texts[i] = r.Text
 	}
-	return &generator{texts: texts, channels: channels, t0: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	return &Generator{texts: texts, channels: channels, t0: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 }
 
-func (g *generator) batch(start, n int, out []inbox.MessageInput) []inbox.MessageInput {
+// Batch makes messages start … start+n-1 into out (reused).
+func (g *Generator) Batch(start, n int, out []inbox.MessageInput) []inbox.MessageInput {
 	out = out[:0]
 	for i := start; i < start+n; i++ {
 		rng := rand.New(rand.NewPCG(uint64(i), 2))
@@ -221,12 +260,12 @@ func (g *generator) batch(start, n int, out []inbox.MessageInput) []inbox.Messag
 	return out
 }
 
-// plainInsert writes the same rows, classified and routed beforehand
+// PlainInsert writes the same rows, classified and routed beforehand
 // (untimed), with multi-row INSERTs of 400 and one transaction per batch:
 // what storing costs without the inbox's pipeline (validation, dedupe,
 // classification, routing, RETURNING, leads). It returns the time spent
-// writing.
-func plainInsert(ctx context.Context, st *store.Store, gen *generator, n, batch int) (time.Duration, error) {
+// writing and the CPU seconds that took.
+func PlainInsert(ctx context.Context, st *store.Store, gen *Generator, n, batch int) (time.Duration, float64, error) {
 	svc := inbox.NewService(inbox.Config{Store: st})
 	db := st.DB()
 	const chunk = 400
@@ -255,16 +294,17 @@ func plainInsert(ctx context.Context, st *store.Store, gen *generator, n, batch 
 	full := q(chunk)
 	stmt, err := db.PrepareContext(ctx, full)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer stmt.Close()
 	now := time.Now().UnixMilli()
 	args := make([]any, 0, chunk*cols)
 	var spent time.Duration
+	var cpu float64
 	msgs := make([]inbox.Message, 0, batch)
 	var part []inbox.MessageInput
 	for i := 0; i < n; i += batch {
-		part = gen.batch(i, min(batch, n-i), part)
+		part = gen.Batch(i, min(batch, n-i), part)
 		msgs = msgs[:0]
 		for _, m := range part {
 			created, _ := time.Parse(time.RFC3339, m.CreatedAt)
@@ -273,12 +313,12 @@ func plainInsert(ctx context.Context, st *store.Store, gen *generator, n, batch 
 				CreatedAt: created})
 		}
 		if err := svc.Prepare(ctx, msgs); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		start := time.Now()
+		start, cpu0 := time.Now(), CPUSeconds()
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		for c := 0; c < len(msgs); c += chunk {
 			rows := msgs[c:min(c+chunk, len(msgs))]
@@ -295,31 +335,37 @@ func plainInsert(ctx context.Context, st *store.Store, gen *generator, n, batch 
 			}
 			if err != nil {
 				tx.Rollback()
-				return 0, err
+				return 0, 0, err
 			}
 		}
 		if err := tx.Commit(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		spent += time.Since(start)
+		cpu += CPUSeconds() - cpu0
 	}
-	return spent, nil
+	return spent, cpu, nil
+}
+
+// Filters are the message-list filters the benchmark times, as the inbox
+// page and API clients ask for them: dense and sparse, by unit subtree,
+// triage fields and full text.
+var Filters = []inbox.Filter{
+	{Status: "open", Intent: "purchase"},
+	{Unit: "bmw-de", Status: "open"},
+	{Unit: "bmw", Intent: "support", Lang: "de"},
+	{Unit: "mini", Lang: "en"},
+	{Intent: "complaint", Status: "open", Lang: "fr"},
+	{Text: "leasing"},
+	{Unit: "bmw-hamburg-hafen"},
+	{Status: "open"},
+	{Unit: "group", Intent: "question", Offset: 200},
+	{Text: "probefahrt", Unit: "bmw-de"},
 }
 
 // timeQueries times filtered message lists as the inbox page asks for them.
 func timeQueries(ctx context.Context, svc *inbox.Service, o Options, res *Result) error {
-	filters := []inbox.Filter{
-		{Status: "open", Intent: "purchase"},
-		{Unit: "bmw-de", Status: "open"},
-		{Unit: "bmw", Intent: "support", Lang: "de"},
-		{Unit: "mini", Lang: "en"},
-		{Intent: "complaint", Status: "open", Lang: "fr"},
-		{Text: "leasing"},
-		{Unit: "bmw-hamburg-hafen"},
-		{Status: "open"},
-		{Unit: "group", Intent: "question", Offset: 200},
-		{Text: "probefahrt", Unit: "bmw-de"},
-	}
+	filters := Filters
 	// A scoped caller: a sales user of the German market.
 	scoped := &access.Principal{User: access.User{ID: 1, Email: "bench"}}
 	var times, pageTimes []time.Duration
@@ -373,6 +419,15 @@ func unitPath(ctx context.Context, svc *inbox.Service, key string) string {
 	p, _ := svc.UnitPath(ctx, key)
 	pathCache[key] = p
 	return p
+}
+
+// CPUSeconds is the user and system CPU time the process has used.
+func CPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // peakRSSMB is the process's peak resident set (VmHWM), in MB.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -20,7 +21,14 @@ func TestIngestBench(t *testing.T) {
 		dir = t.TempDir()
 	}
 	cache, _ := strconv.Atoi(os.Getenv("VERNETZEN_BENCH_CACHE_MB"))
-	res, err := Run(context.Background(), Options{N: n, Dir: dir, Queries: 50, Log: os.Stderr, CacheMB: cache})
+	var pragmas []string
+	if v := os.Getenv("VERNETZEN_BENCH_PRAGMAS"); v != "" {
+		pragmas = strings.Split(v, ";")
+	}
+	clients, _ := strconv.Atoi(os.Getenv("VERNETZEN_BENCH_CLIENTS"))
+	batch, _ := strconv.Atoi(os.Getenv("VERNETZEN_BENCH_BATCH"))
+	res, err := Run(context.Background(), Options{N: n, Dir: dir, Queries: 50, Log: os.Stderr, CacheMB: cache, Pragmas: pragmas,
+		Clients: clients, Batch: batch})
 	if err != nil {
 		t.Fatal(err)
 	}
