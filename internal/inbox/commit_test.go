@@ -33,6 +33,10 @@ func (w *writeLog) InboxChannels(context.Context) ([]ChannelRef, error) {
 
 func (w *writeLog) SLASettings(context.Context) ([]SLASettings, error) { return nil, nil }
 
+func (w *writeLog) RoutingRules(context.Context) ([]RoutingRule, error) { return nil, nil }
+
+func (w *writeLog) VehicleCatalogues(context.Context) ([]StoredCatalogue, error) { return nil, nil }
+
 func (w *writeLog) IngestMessages(_ context.Context, msgs []Message) ([]Message, error) {
 	w.mu.Lock()
 	first := len(w.calls) == 0
