@@ -1,0 +1,635 @@
+package store
+
+// The analytics rollups (migration 0009): audience_rollup,
+// delivery_rollup, top_posts_daily and campaign_reach. Every write that
+// changes a figure they hold brings them up to date in its own
+// transaction: the audience recorder (AddAudience), the publisher
+// (SaveOutcome, SetDeliveryStatuses), the metrics collector
+// (SavePostMetrics, AdvancePostMetrics), a post's campaign (UpdatePost), a
+// channel's unit or platform (UpdateChannel, DeleteChannel) and a unit's
+// place in the tree (MoveUnit). RebuildAnalyticsRollups recomputes them all
+// from the raw tables.
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// carryDays is how long a channel's last follower count stands in for days
+// it was not read (as in internal/analytics).
+const carryDays = 7
+
+// topPostsPerDay is how many deliveries top_posts_daily keeps per subtree
+// and day: the most the overview asks for.
+const topPostsPerDay = 5
+
+// dayMS is one UTC day in milliseconds; delivery rollups count days since
+// the epoch.
+const dayMS = int64(24 * time.Hour / time.Millisecond)
+
+// pathIDs returns the unit ids of a materialised path ("/1/4/9/"), root
+// first: the unit's ancestors and, last, the unit itself.
+func pathIDs(path string) ([]int64, error) {
+	var ids []int64
+	for _, part := range strings.Split(strings.Trim(path, "/"), "/") {
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("store: unit path %q: %w", path, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// subtreeRange renders "col lies in a subtree" for the bounds from
+// subtreeBounds in parameters $n and $n+1: a range an index answers, where
+// LIKE with ESCAPE is not. PostgreSQL must compare bytes, as SQLite does
+// (units_path_bytes indexes that).
+func (s *Store) subtreeRange(col string, n int) string {
+	if s.engine == Postgres {
+		col += ` COLLATE "C"`
+	}
+	return fmt.Sprintf("%s >= $%d AND %s < $%d", col, n, col, n+1)
+}
+
+// subtreeBounds are the paths of a subtree: every path that starts with
+// path, which ends in "/"; "0" is the byte after "/".
+func subtreeBounds(path string) (string, string) {
+	if path == "" {
+		return "", ""
+	}
+	return path, path[:len(path)-1] + "0"
+}
+
+func addDays(day string, n int) (string, error) {
+	t, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return "", fmt.Errorf("store: %q is not a day: %w", day, err)
+	}
+	return t.AddDate(0, 0, n).Format("2006-01-02"), nil
+}
+
+// channelPlace is where a channel's figures count.
+type channelPlace struct {
+	unitID   int64
+	path     string
+	platform string
+}
+
+func (s *Store) channelPlace(ctx context.Context, channelID int64) (channelPlace, error) {
+	var p channelPlace
+	err := s.w.QueryRowContext(ctx, `SELECT c.unit_id, u.path, c.platform FROM channels c JOIN units u ON u.id = c.unit_id WHERE c.id = $1`, channelID).
+		Scan(&p.unitID, &p.path, &p.platform)
+	if err != nil {
+		return p, fmt.Errorf("store: channel %d: %w", channelID, err)
+	}
+	return p, nil
+}
+
+// carriedAudience returns a channel's followers on each day of [from, to]
+// (YYYY-MM-DD): its last reading on or before the day, if at most
+// carryDays old. A day missing from the map is a gap.
+func (s *Store) carriedAudience(ctx context.Context, channelID int64, from, to string) (map[string]int64, error) {
+	lo, err := addDays(from, -carryDays)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.w.QueryContext(ctx, `SELECT day, followers FROM channel_audience WHERE channel_id = $1 AND day >= $2 AND day <= $3 ORDER BY day`,
+		channelID, lo, to)
+	if err != nil {
+		return nil, fmt.Errorf("store: audience of channel %d: %w", channelID, err)
+	}
+	type reading struct {
+		day       time.Time
+		followers int64
+	}
+	var readings []reading
+	for rows.Next() {
+		var day string
+		var r reading
+		if err := rows.Scan(&day, &r.followers); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: audience of channel %d: %w", channelID, err)
+		}
+		if r.day, err = time.Parse("2006-01-02", day); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: audience of channel %d: day %q: %w", channelID, day, err)
+		}
+		readings = append(readings, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: audience of channel %d: %w", channelID, err)
+	}
+	start, _ := time.Parse("2006-01-02", from)
+	end, _ := time.Parse("2006-01-02", to)
+	out := map[string]int64{}
+	i := -1 // the last reading on or before the day
+	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
+		for i+1 < len(readings) && !readings[i+1].day.After(d) {
+			i++
+		}
+		if i >= 0 && d.Sub(readings[i].day) <= carryDays*24*time.Hour {
+			out[d.Format("2006-01-02")] = readings[i].followers
+		}
+	}
+	return out, nil
+}
+
+// fullAudience is a channel's whole carried-forward history.
+func (s *Store) fullAudience(ctx context.Context, channelID int64) (map[string]int64, error) {
+	var first, last *string
+	if err := s.w.QueryRowContext(ctx, `SELECT MIN(day), MAX(day) FROM channel_audience WHERE channel_id = $1`, channelID).Scan(&first, &last); err != nil {
+		return nil, fmt.Errorf("store: audience of channel %d: %w", channelID, err)
+	}
+	if first == nil {
+		return map[string]int64{}, nil
+	}
+	to, err := addDays(*last, carryDays)
+	if err != nil {
+		return nil, err
+	}
+	return s.carriedAudience(ctx, channelID, *first, to)
+}
+
+type audienceKey struct {
+	unitID   int64
+	day      string
+	platform string
+}
+
+// audienceDelta collects changes to audience_rollup: followers and
+// channels known, per subtree, day and platform.
+type audienceDelta map[audienceKey][2]int64
+
+// add counts a channel's carried series, with sign, in the rows of its
+// unit and every ancestor.
+func (d audienceDelta) add(place channelPlace, series map[string]int64, sign int64) error {
+	ids, err := pathIDs(place.path)
+	if err != nil {
+		return err
+	}
+	for day, f := range series {
+		for _, id := range ids {
+			k := audienceKey{id, day, place.platform}
+			v := d[k]
+			d[k] = [2]int64{v[0] + sign*f, v[1] + sign}
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyAudience(ctx context.Context, d audienceDelta) error {
+	for k, v := range d {
+		if v == [2]int64{} {
+			continue
+		}
+		_, err := s.w.ExecContext(ctx, `INSERT INTO audience_rollup (unit_id, day, platform, followers, channels) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (unit_id, day, platform) DO UPDATE SET followers = audience_rollup.followers + excluded.followers,
+				channels = audience_rollup.channels + excluded.channels`, k.unitID, k.day, k.platform, v[0], v[1])
+		if err != nil {
+			return fmt.Errorf("store: audience rollup of unit %d: %w", k.unitID, err)
+		}
+	}
+	return nil
+}
+
+// moveAudience moves a channel's whole history from one place to another
+// in the rollups (nil to: the channel is going away).
+func (s *Store) moveAudience(ctx context.Context, channelID int64, from channelPlace, to *channelPlace) error {
+	series, err := s.fullAudience(ctx, channelID)
+	if err != nil || len(series) == 0 {
+		return err
+	}
+	d := audienceDelta{}
+	if err := d.add(from, series, -1); err != nil {
+		return err
+	}
+	if to != nil {
+		if err := d.add(*to, series, 1); err != nil {
+			return err
+		}
+	}
+	return s.applyAudience(ctx, d)
+}
+
+// deliveryFact is what the rollups count of one delivery.
+type deliveryFact struct {
+	id, channelID  int64
+	platform, path string
+	publishedAt    *int64
+	published      bool // status published
+	hasMetrics     bool
+	likes          int64
+	shares         int64
+	replies        int64
+	impressions    int64 // -1: not reported
+	campaigns      []int64
+}
+
+func (f deliveryFact) engagements() int64 { return f.likes + f.shares + f.replies }
+
+func (f deliveryFact) reported() int64 { return max(f.impressions, 0) }
+
+// deliveryFacts reads the facts of the deliveries where cond holds (over
+// deliveries d).
+func (s *Store) deliveryFacts(ctx context.Context, cond string, args ...any) (map[int64]deliveryFact, error) {
+	rows, err := s.w.QueryContext(ctx, `SELECT d.id, d.channel_id, c.platform, u.path, d.published_at, d.status = 'published', pm.delivery_id IS NOT NULL,
+		COALESCE(pm.likes, 0), COALESCE(pm.shares, 0), COALESCE(pm.replies, 0), COALESCE(pm.impressions, -1), p.campaign_id, o.campaign_id
+		FROM deliveries d JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id JOIN posts p ON p.id = d.post_id
+		LEFT JOIN posts o ON o.id = p.origin_post_id LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
+		WHERE `+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: delivery facts: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]deliveryFact{}
+	for rows.Next() {
+		var f deliveryFact
+		var camp, originCamp *int64
+		if err := rows.Scan(&f.id, &f.channelID, &f.platform, &f.path, &f.publishedAt, &f.published, &f.hasMetrics,
+			&f.likes, &f.shares, &f.replies, &f.impressions, &camp, &originCamp); err != nil {
+			return nil, fmt.Errorf("store: delivery facts: %w", err)
+		}
+		if camp != nil {
+			f.campaigns = append(f.campaigns, *camp)
+		}
+		if originCamp != nil && (camp == nil || *camp != *originCamp) {
+			f.campaigns = append(f.campaigns, *originCamp)
+		}
+		out[f.id] = f
+	}
+	return out, rows.Err()
+}
+
+// trackDeliveries runs write in a transaction and brings the rollups up to
+// date for the deliveries where cond holds, before or after the write.
+func (s *Store) trackDeliveries(ctx context.Context, cond string, args []any, write func(tx *Store) error) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		before, err := tx.deliveryFacts(ctx, cond, args...)
+		if err != nil {
+			return err
+		}
+		if err := write(tx); err != nil {
+			return err
+		}
+		after, err := tx.deliveryFacts(ctx, cond, args...)
+		if err != nil {
+			return err
+		}
+		return tx.applyDeliveryChange(ctx, before, after)
+	})
+}
+
+type deliveryKey struct {
+	unitID   int64
+	day      int64
+	platform string
+}
+
+type campaignKey struct{ campaign, channel int64 }
+
+type topKey struct{ unitID, day int64 }
+
+// topEntry is a delivery in top_posts_daily.
+type topEntry struct{ id, engagements, publishedAt int64 }
+
+// ahead orders the most engaging first, then the latest, then by id.
+func (a topEntry) ahead(b topEntry) bool {
+	if a.engagements != b.engagements {
+		return a.engagements > b.engagements
+	}
+	if a.publishedAt != b.publishedAt {
+		return a.publishedAt > b.publishedAt
+	}
+	return a.id > b.id
+}
+
+// applyDeliveryChange replaces the before facts' contributions to the
+// rollups with the after facts'.
+func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64]deliveryFact) error {
+	sums := map[deliveryKey][6]int64{}
+	reach := map[campaignKey][5]int64{}
+	tops := map[topKey]map[int64][2]*topEntry{} // [0] before, [1] after
+	count := func(f deliveryFact, sign int64, side int) error {
+		if f.published {
+			for _, c := range f.campaigns {
+				k := campaignKey{c, f.channelID}
+				v := reach[k]
+				reach[k] = [5]int64{v[0] + sign, v[1] + sign*f.likes, v[2] + sign*f.shares, v[3] + sign*f.replies, v[4] + sign*f.reported()}
+			}
+		}
+		if f.publishedAt == nil {
+			return nil
+		}
+		ids, err := pathIDs(f.path)
+		if err != nil {
+			return err
+		}
+		day := *f.publishedAt / dayMS
+		var pub, posts int64
+		if f.published {
+			pub = sign
+		}
+		if f.hasMetrics {
+			posts = sign
+		}
+		for _, id := range ids {
+			k := deliveryKey{id, day, f.platform}
+			v := sums[k]
+			sums[k] = [6]int64{v[0] + pub, v[1] + posts, v[2] + posts*f.likes, v[3] + posts*f.shares, v[4] + posts*f.replies, v[5] + posts*f.reported()}
+			if f.hasMetrics {
+				tk := topKey{id, day}
+				if tops[tk] == nil {
+					tops[tk] = map[int64][2]*topEntry{}
+				}
+				e := tops[tk][f.id]
+				e[side] = &topEntry{f.id, f.engagements(), *f.publishedAt}
+				tops[tk][f.id] = e
+			}
+		}
+		return nil
+	}
+	for _, f := range before {
+		if err := count(f, -1, 0); err != nil {
+			return err
+		}
+	}
+	for _, f := range after {
+		if err := count(f, 1, 1); err != nil {
+			return err
+		}
+	}
+	for k, v := range sums {
+		if v == [6]int64{} {
+			continue
+		}
+		_, err := s.w.ExecContext(ctx, `INSERT INTO delivery_rollup (unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (unit_id, day, platform) DO UPDATE SET published = delivery_rollup.published + excluded.published,
+				metric_posts = delivery_rollup.metric_posts + excluded.metric_posts, likes = delivery_rollup.likes + excluded.likes,
+				shares = delivery_rollup.shares + excluded.shares, replies = delivery_rollup.replies + excluded.replies,
+				impressions = delivery_rollup.impressions + excluded.impressions`,
+			k.unitID, k.day, k.platform, v[0], v[1], v[2], v[3], v[4], v[5])
+		if err != nil {
+			return fmt.Errorf("store: delivery rollup of unit %d: %w", k.unitID, err)
+		}
+	}
+	for k, v := range reach {
+		if v == [5]int64{} {
+			continue
+		}
+		_, err := s.w.ExecContext(ctx, `INSERT INTO campaign_reach (campaign_id, channel_id, posts, likes, shares, replies, impressions)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (campaign_id, channel_id) DO UPDATE SET posts = campaign_reach.posts + excluded.posts,
+				likes = campaign_reach.likes + excluded.likes, shares = campaign_reach.shares + excluded.shares,
+				replies = campaign_reach.replies + excluded.replies, impressions = campaign_reach.impressions + excluded.impressions`,
+			k.campaign, k.channel, v[0], v[1], v[2], v[3], v[4])
+		if err != nil {
+			return fmt.Errorf("store: campaign reach of campaign %d: %w", k.campaign, err)
+		}
+	}
+	for k, changes := range tops {
+		if err := s.updateTopPosts(ctx, k, changes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateTopPosts brings one subtree-day's top list up to date with
+// changed deliveries. The list holds the top topPostsPerDay of the day
+// (all of them when fewer), so a changed delivery only needs merging in,
+// unless one on a full list fell back or left: then nobody knows the next
+// one without reading the day again.
+func (s *Store) updateTopPosts(ctx context.Context, k topKey, changes map[int64][2]*topEntry) error {
+	rows, err := s.w.QueryContext(ctx, `SELECT delivery_id, engagements, published_at FROM top_posts_daily WHERE unit_id = $1 AND day = $2`, k.unitID, k.day)
+	if err != nil {
+		return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
+	}
+	var list []topEntry
+	for rows.Next() {
+		var e topEntry
+		if err := rows.Scan(&e.id, &e.engagements, &e.publishedAt); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
+		}
+		list = append(list, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
+	}
+	full := len(list) >= topPostsPerDay
+	var kept []topEntry
+	for _, e := range list {
+		c, changed := changes[e.id]
+		if !changed {
+			kept = append(kept, e)
+			continue
+		}
+		if full && (c[1] == nil || e.ahead(*c[1])) {
+			return s.recomputeTopPosts(ctx, k)
+		}
+	}
+	for _, c := range changes {
+		if c[1] != nil {
+			kept = append(kept, *c[1])
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].ahead(kept[j]) })
+	if len(kept) > topPostsPerDay {
+		kept = kept[:topPostsPerDay]
+	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM top_posts_daily WHERE unit_id = $1 AND day = $2`, k.unitID, k.day); err != nil {
+		return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
+	}
+	for _, e := range kept {
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO top_posts_daily (unit_id, day, delivery_id, engagements, published_at) VALUES ($1, $2, $3, $4, $5)`,
+			k.unitID, k.day, e.id, e.engagements, e.publishedAt); err != nil {
+			return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
+		}
+	}
+	return nil
+}
+
+// recomputeTopPosts reads a subtree-day's top list from the raw rows.
+func (s *Store) recomputeTopPosts(ctx context.Context, k topKey) error {
+	var path string
+	if err := s.w.QueryRowContext(ctx, `SELECT path FROM units WHERE id = $1`, k.unitID).Scan(&path); err != nil {
+		return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
+	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM top_posts_daily WHERE unit_id = $1 AND day = $2`, k.unitID, k.day); err != nil {
+		return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
+	}
+	lo, hi := subtreeBounds(path)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO top_posts_daily (unit_id, day, delivery_id, engagements, published_at)
+		SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), d.id, pm.likes + pm.shares + pm.replies, d.published_at
+		FROM post_metrics pm JOIN deliveries d ON d.id = pm.delivery_id JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id
+		WHERE d.published_at >= $3 AND d.published_at < $4 AND `+s.subtreeRange("u.path", 5)+`
+		ORDER BY pm.likes + pm.shares + pm.replies DESC, d.published_at DESC, d.id DESC LIMIT $7`,
+		k.unitID, k.day, k.day*dayMS, (k.day+1)*dayMS, lo, hi, topPostsPerDay)
+	if err != nil {
+		return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
+	}
+	return nil
+}
+
+// moveSubtreeRollups moves a unit's subtree rows out of its old
+// ancestors' rows and into its new ones'. It runs after the paths were
+// rewritten.
+func (s *Store) moveSubtreeRollups(ctx context.Context, unitID int64, oldPath, newPath string) error {
+	oldIDs, err := pathIDs(oldPath)
+	if err != nil {
+		return err
+	}
+	newIDs, err := pathIDs(newPath)
+	if err != nil {
+		return err
+	}
+	in := func(id int64, ids []int64) bool {
+		for _, x := range ids {
+			if x == id {
+				return true
+			}
+		}
+		return false
+	}
+	var changed []int64
+	shift := func(anc, sign int64) error {
+		changed = append(changed, anc)
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO audience_rollup (unit_id, day, platform, followers, channels)
+			SELECT CAST($1 AS BIGINT), day, platform, CAST($2 AS BIGINT) * followers, CAST($2 AS BIGINT) * channels FROM audience_rollup WHERE unit_id = $3
+			ON CONFLICT (unit_id, day, platform) DO UPDATE SET followers = audience_rollup.followers + excluded.followers,
+				channels = audience_rollup.channels + excluded.channels`, anc, sign, unitID); err != nil {
+			return fmt.Errorf("store: move audience rollup of unit %d: %w", unitID, err)
+		}
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO delivery_rollup (unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions)
+			SELECT CAST($1 AS BIGINT), day, platform, CAST($2 AS BIGINT) * published, CAST($2 AS BIGINT) * metric_posts, CAST($2 AS BIGINT) * likes,
+				CAST($2 AS BIGINT) * shares, CAST($2 AS BIGINT) * replies, CAST($2 AS BIGINT) * impressions FROM delivery_rollup WHERE unit_id = $3
+			ON CONFLICT (unit_id, day, platform) DO UPDATE SET published = delivery_rollup.published + excluded.published,
+				metric_posts = delivery_rollup.metric_posts + excluded.metric_posts, likes = delivery_rollup.likes + excluded.likes,
+				shares = delivery_rollup.shares + excluded.shares, replies = delivery_rollup.replies + excluded.replies,
+				impressions = delivery_rollup.impressions + excluded.impressions`, anc, sign, unitID); err != nil {
+			return fmt.Errorf("store: move delivery rollup of unit %d: %w", unitID, err)
+		}
+		return nil
+	}
+	for _, id := range oldIDs[:len(oldIDs)-1] {
+		if !in(id, newIDs) {
+			if err := shift(id, -1); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range newIDs[:len(newIDs)-1] {
+		if !in(id, oldIDs) {
+			if err := shift(id, 1); err != nil {
+				return err
+			}
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	// The top lists of the days the subtree has posts on, in every
+	// ancestor it left or joined, are read again.
+	rows, err := s.w.QueryContext(ctx, `SELECT DISTINCT day FROM top_posts_daily WHERE unit_id = $1`, unitID)
+	if err != nil {
+		return fmt.Errorf("store: move top posts of unit %d: %w", unitID, err)
+	}
+	var days []int64
+	for rows.Next() {
+		var d int64
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: move top posts of unit %d: %w", unitID, err)
+		}
+		days = append(days, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: move top posts of unit %d: %w", unitID, err)
+	}
+	for _, anc := range changed {
+		for _, d := range days {
+			if err := s.recomputeTopPosts(ctx, topKey{anc, d}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RebuildAnalyticsRollups recomputes every analytics rollup from the raw
+// tables, in one transaction: the migration that adds them runs it, and so
+// does anything that fills the raw tables behind the store's back (the
+// analytics benchmark's bulk load).
+func (s *Store) RebuildAnalyticsRollups(ctx context.Context) error {
+	return s.InTx(ctx, func(tx *Store) error { return tx.rebuildAnalyticsRollups(ctx) })
+}
+
+func (s *Store) rebuildAnalyticsRollups(ctx context.Context) error {
+	for _, t := range []string{"audience_rollup", "delivery_rollup", "top_posts_daily", "campaign_reach"} {
+		if _, err := s.w.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+			return fmt.Errorf("store: rebuild %s: %w", t, err)
+		}
+	}
+	// gap: days from a reading to the next (8 for the last), so that a
+	// reading stands for itself and the next gap-1 days, at most 8 in all.
+	gap, plusDays := `MIN(CAST(julianday(COALESCE(next_day, '9999-12-31')) - julianday(day) AS INTEGER), 8)`, `date(r.day, '+' || k.n || ' days')`
+	if s.engine == Postgres {
+		gap, plusDays = `LEAST(COALESCE(CAST(next_day AS DATE), DATE '9999-12-31') - CAST(day AS DATE), 8)`, `to_char(CAST(r.day AS DATE) + k.n, 'YYYY-MM-DD')`
+	}
+	// ancestry pairs each unit with itself and its ancestors.
+	const ancestry = `ancestry AS (SELECT u.id AS unit_id, a.id AS ancestor_id FROM units u JOIN units a ON substr(u.path, 1, length(a.path)) = a.path)`
+	statements := []struct{ table, sql string }{
+		{"audience_rollup", `WITH r AS (SELECT channel_id, day, followers, ` + gap + ` AS span
+				FROM (SELECT channel_id, day, followers, LEAD(day) OVER (PARTITION BY channel_id ORDER BY day) AS next_day FROM channel_audience) x),
+			k (n) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7)),
+			carried AS (SELECT r.channel_id, ` + plusDays + ` AS day, r.followers FROM r JOIN k ON k.n < r.span),
+			` + ancestry + `
+			INSERT INTO audience_rollup (unit_id, day, platform, followers, channels)
+			SELECT a.ancestor_id, cf.day, c.platform, SUM(cf.followers), COUNT(*)
+			FROM carried cf JOIN channels c ON c.id = cf.channel_id JOIN ancestry a ON a.unit_id = c.unit_id
+			GROUP BY a.ancestor_id, cf.day, c.platform`},
+		{"delivery_rollup", `WITH ` + ancestry + `
+			INSERT INTO delivery_rollup (unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions)
+			SELECT a.ancestor_id, d.published_at / ` + strconv.FormatInt(dayMS, 10) + `, c.platform,
+				SUM(CASE WHEN d.status = 'published' THEN 1 ELSE 0 END), COUNT(pm.delivery_id), COALESCE(SUM(pm.likes), 0),
+				COALESCE(SUM(pm.shares), 0), COALESCE(SUM(pm.replies), 0), COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
+			FROM deliveries d JOIN channels c ON c.id = d.channel_id JOIN ancestry a ON a.unit_id = c.unit_id
+			LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
+			WHERE d.published_at IS NOT NULL
+			GROUP BY a.ancestor_id, d.published_at / ` + strconv.FormatInt(dayMS, 10) + `, c.platform`},
+		{"top_posts_daily", `WITH ` + ancestry + `,
+			ranked AS (SELECT a.ancestor_id, d.published_at / ` + strconv.FormatInt(dayMS, 10) + ` AS day, d.id, pm.likes + pm.shares + pm.replies AS eng, d.published_at,
+				ROW_NUMBER() OVER (PARTITION BY a.ancestor_id, d.published_at / ` + strconv.FormatInt(dayMS, 10) + `
+					ORDER BY pm.likes + pm.shares + pm.replies DESC, d.published_at DESC, d.id DESC) AS rank
+				FROM post_metrics pm JOIN deliveries d ON d.id = pm.delivery_id JOIN channels c ON c.id = d.channel_id
+				JOIN ancestry a ON a.unit_id = c.unit_id
+				WHERE d.published_at IS NOT NULL)
+			INSERT INTO top_posts_daily (unit_id, day, delivery_id, engagements, published_at)
+			SELECT ancestor_id, day, id, eng, published_at FROM ranked WHERE rank <= ` + strconv.Itoa(topPostsPerDay)},
+		{"campaign_reach", `WITH member AS (
+				SELECT id AS post_id, campaign_id FROM posts WHERE campaign_id IS NOT NULL
+				UNION
+				SELECT p.id, o.campaign_id FROM posts p JOIN posts o ON o.id = p.origin_post_id WHERE o.campaign_id IS NOT NULL)
+			INSERT INTO campaign_reach (campaign_id, channel_id, posts, likes, shares, replies, impressions)
+			SELECT m.campaign_id, d.channel_id, COUNT(*), COALESCE(SUM(pm.likes), 0), COALESCE(SUM(pm.shares), 0), COALESCE(SUM(pm.replies), 0),
+				COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
+			FROM deliveries d JOIN member m ON m.post_id = d.post_id LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
+			WHERE d.status = 'published'
+			GROUP BY m.campaign_id, d.channel_id`},
+	}
+	for _, st := range statements {
+		if _, err := s.w.ExecContext(ctx, st.sql); err != nil {
+			return fmt.Errorf("store: rebuild %s: %w", st.table, err)
+		}
+	}
+	return nil
+}
