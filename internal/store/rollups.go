@@ -383,8 +383,10 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 		if v == [5]int64{} {
 			continue
 		}
+		// A deleted channel's rows went with it.
 		_, err := s.w.ExecContext(ctx, `INSERT INTO campaign_reach (campaign_id, channel_id, posts, likes, shares, replies, impressions)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS BIGINT), CAST($7 AS BIGINT)
+			WHERE EXISTS (SELECT 1 FROM channels WHERE id = $2)
 			ON CONFLICT (campaign_id, channel_id) DO UPDATE SET posts = campaign_reach.posts + excluded.posts,
 				likes = campaign_reach.likes + excluded.likes, shares = campaign_reach.shares + excluded.shares,
 				replies = campaign_reach.replies + excluded.replies, impressions = campaign_reach.impressions + excluded.impressions`,
@@ -425,6 +427,18 @@ func (s *Store) updateTopPosts(ctx context.Context, k topKey, changes map[int64]
 		return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
 	}
 	full := len(list) >= topPostsPerDay
+	listed := map[int64]bool{}
+	for _, e := range list {
+		listed[e.id] = true
+	}
+	for id, c := range changes {
+		// A list that is not full holds every delivery of the day, so one
+		// missing went with its channel (ON DELETE CASCADE), maybe from a
+		// list that was full.
+		if c[0] != nil && !listed[id] && !full {
+			return s.recomputeTopPosts(ctx, k)
+		}
+	}
 	var kept []topEntry
 	for _, e := range list {
 		c, changed := changes[e.id]
