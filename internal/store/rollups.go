@@ -593,57 +593,77 @@ func (s *Store) rebuildAnalyticsRollups(ctx context.Context) error {
 			return fmt.Errorf("store: rebuild %s: %w", t, err)
 		}
 	}
-	// gap: days from a reading to the next (8 for the last), so that a
-	// reading stands for itself and the next gap-1 days, at most 8 in all.
-	gap, plusDays := `MIN(CAST(julianday(COALESCE(next_day, '9999-12-31')) - julianday(day) AS INTEGER), 8)`, `date(r.day, '+' || k.n || ' days')`
+	// span: how many days a reading stands for: itself and the days up to
+	// the next reading, at most carryDays after it.
+	span, plusDays := `MIN(CAST(julianday(COALESCE(next_day, '9999-12-31')) - julianday(day) AS INTEGER), 8)`, `date(r.day, '+' || k.n || ' days')`
 	if s.engine == Postgres {
-		gap, plusDays = `LEAST(COALESCE(CAST(next_day AS DATE), DATE '9999-12-31') - CAST(day AS DATE), 8)`, `to_char(CAST(r.day AS DATE) + k.n, 'YYYY-MM-DD')`
+		span, plusDays = `LEAST(COALESCE(CAST(next_day AS DATE), DATE '9999-12-31') - CAST(day AS DATE), 8)`, `to_char(CAST(r.day AS DATE) + k.n, 'YYYY-MM-DD')`
 	}
-	// ancestry pairs each unit with itself and its ancestors.
-	const ancestry = `ancestry AS (SELECT u.id AS unit_id, a.id AS ancestor_id FROM units u JOIN units a ON substr(u.path, 1, length(a.path)) = a.path)`
+	day := `d.published_at / ` + strconv.FormatInt(dayMS, 10)
+	// A unit's subtree row is its own channels' sum plus its children's
+	// subtree rows, so the units are done deepest first, one depth at a
+	// time ($1); that sums each channel once per depth instead of once per
+	// ancestor.
 	statements := []struct{ table, sql string }{
-		{"audience_rollup", `WITH r AS (SELECT channel_id, day, followers, ` + gap + ` AS span
-				FROM (SELECT channel_id, day, followers, LEAD(day) OVER (PARTITION BY channel_id ORDER BY day) AS next_day FROM channel_audience) x),
+		{"audience_rollup", `WITH r AS (SELECT channel_id, platform, day, followers, ` + span + ` AS span
+				FROM (SELECT a.channel_id, c.platform, a.day, a.followers, LEAD(a.day) OVER (PARTITION BY a.channel_id ORDER BY a.day) AS next_day
+					FROM channel_audience a JOIN channels c ON c.id = a.channel_id JOIN units u ON u.id = c.unit_id WHERE u.depth = $1) x),
 			k (n) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7)),
-			carried AS (SELECT r.channel_id, ` + plusDays + ` AS day, r.followers FROM r JOIN k ON k.n < r.span),
-			` + ancestry + `
+			own AS (SELECT c.unit_id, ` + plusDays + ` AS day, r.platform, r.followers, 1 AS channels
+				FROM r JOIN k ON k.n < r.span JOIN channels c ON c.id = r.channel_id),
+			children AS (SELECT u.parent_id AS unit_id, a.day, a.platform, a.followers, a.channels
+				FROM audience_rollup a JOIN units u ON u.id = a.unit_id WHERE u.depth = $1 + 1)
 			INSERT INTO audience_rollup (unit_id, day, platform, followers, channels)
-			SELECT a.ancestor_id, cf.day, c.platform, SUM(cf.followers), COUNT(*)
-			FROM carried cf JOIN channels c ON c.id = cf.channel_id JOIN ancestry a ON a.unit_id = c.unit_id
-			GROUP BY a.ancestor_id, cf.day, c.platform`},
-		{"delivery_rollup", `WITH ` + ancestry + `
-			INSERT INTO delivery_rollup (unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions)
-			SELECT a.ancestor_id, d.published_at / ` + strconv.FormatInt(dayMS, 10) + `, c.platform,
-				SUM(CASE WHEN d.status = 'published' THEN 1 ELSE 0 END), COUNT(pm.delivery_id), COALESCE(SUM(pm.likes), 0),
-				COALESCE(SUM(pm.shares), 0), COALESCE(SUM(pm.replies), 0), COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
-			FROM deliveries d JOIN channels c ON c.id = d.channel_id JOIN ancestry a ON a.unit_id = c.unit_id
-			LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
-			WHERE d.published_at IS NOT NULL
-			GROUP BY a.ancestor_id, d.published_at / ` + strconv.FormatInt(dayMS, 10) + `, c.platform`},
-		{"top_posts_daily", `WITH ` + ancestry + `,
-			ranked AS (SELECT a.ancestor_id, d.published_at / ` + strconv.FormatInt(dayMS, 10) + ` AS day, d.id, pm.likes + pm.shares + pm.replies AS eng, d.published_at,
-				ROW_NUMBER() OVER (PARTITION BY a.ancestor_id, d.published_at / ` + strconv.FormatInt(dayMS, 10) + `
-					ORDER BY pm.likes + pm.shares + pm.replies DESC, d.published_at DESC, d.id DESC) AS rank
-				FROM post_metrics pm JOIN deliveries d ON d.id = pm.delivery_id JOIN channels c ON c.id = d.channel_id
-				JOIN ancestry a ON a.unit_id = c.unit_id
-				WHERE d.published_at IS NOT NULL)
-			INSERT INTO top_posts_daily (unit_id, day, delivery_id, engagements, published_at)
-			SELECT ancestor_id, day, id, eng, published_at FROM ranked WHERE rank <= ` + strconv.Itoa(topPostsPerDay)},
-		{"campaign_reach", `WITH member AS (
-				SELECT id AS post_id, campaign_id FROM posts WHERE campaign_id IS NOT NULL
-				UNION
-				SELECT p.id, o.campaign_id FROM posts p JOIN posts o ON o.id = p.origin_post_id WHERE o.campaign_id IS NOT NULL)
-			INSERT INTO campaign_reach (campaign_id, channel_id, posts, likes, shares, replies, impressions)
-			SELECT m.campaign_id, d.channel_id, COUNT(*), COALESCE(SUM(pm.likes), 0), COALESCE(SUM(pm.shares), 0), COALESCE(SUM(pm.replies), 0),
-				COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
-			FROM deliveries d JOIN member m ON m.post_id = d.post_id LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
-			WHERE d.status = 'published'
-			GROUP BY m.campaign_id, d.channel_id`},
+			SELECT unit_id, day, platform, SUM(followers), SUM(channels)
+			FROM (SELECT * FROM own UNION ALL SELECT * FROM children) x
+			GROUP BY unit_id, day, platform`},
+		{"delivery_rollup", `INSERT INTO delivery_rollup (unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions)
+			SELECT unit_id, day, platform, SUM(published), SUM(metric_posts), SUM(likes), SUM(shares), SUM(replies), SUM(impressions)
+			FROM (SELECT c.unit_id, ` + day + ` AS day, c.platform, CASE WHEN d.status = 'published' THEN 1 ELSE 0 END AS published,
+					CASE WHEN pm.delivery_id IS NULL THEN 0 ELSE 1 END AS metric_posts, COALESCE(pm.likes, 0) AS likes,
+					COALESCE(pm.shares, 0) AS shares, COALESCE(pm.replies, 0) AS replies, CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END AS impressions
+				FROM units u JOIN channels c ON c.unit_id = u.id JOIN deliveries d ON d.channel_id = c.id LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
+				WHERE u.depth = $1 AND d.published_at IS NOT NULL
+				UNION ALL
+				SELECT u.parent_id, r.day, r.platform, r.published, r.metric_posts, r.likes, r.shares, r.replies, r.impressions
+				FROM delivery_rollup r JOIN units u ON u.id = r.unit_id WHERE u.depth = $1 + 1) x
+			GROUP BY unit_id, day, platform`},
+		// A subtree's top five of a day are among its own deliveries' and
+		// its children's top five.
+		{"top_posts_daily", `INSERT INTO top_posts_daily (unit_id, day, delivery_id, engagements, published_at)
+			SELECT unit_id, day, delivery_id, engagements, published_at FROM (
+				SELECT x.*, ROW_NUMBER() OVER (PARTITION BY unit_id, day ORDER BY engagements DESC, published_at DESC, delivery_id DESC) AS rank FROM (
+					SELECT c.unit_id, ` + day + ` AS day, d.id AS delivery_id, pm.likes + pm.shares + pm.replies AS engagements, d.published_at
+					FROM units u JOIN channels c ON c.unit_id = u.id JOIN deliveries d ON d.channel_id = c.id JOIN post_metrics pm ON pm.delivery_id = d.id
+					WHERE u.depth = $1 AND d.published_at IS NOT NULL
+					UNION ALL
+					SELECT u.parent_id, t.day, t.delivery_id, t.engagements, t.published_at
+					FROM top_posts_daily t JOIN units u ON u.id = t.unit_id WHERE u.depth = $1 + 1) x) ranked
+			WHERE rank <= ` + strconv.Itoa(topPostsPerDay)},
+	}
+	var depth int
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(depth), 0) FROM units`).Scan(&depth); err != nil {
+		return fmt.Errorf("store: rebuild rollups: %w", err)
 	}
 	for _, st := range statements {
-		if _, err := s.w.ExecContext(ctx, st.sql); err != nil {
-			return fmt.Errorf("store: rebuild %s: %w", st.table, err)
+		for d := depth; d >= 0; d-- {
+			if _, err := s.w.ExecContext(ctx, st.sql, d); err != nil {
+				return fmt.Errorf("store: rebuild %s at depth %d: %w", st.table, d, err)
+			}
 		}
+	}
+	_, err := s.w.ExecContext(ctx, `WITH member AS (
+			SELECT id AS post_id, campaign_id FROM posts WHERE campaign_id IS NOT NULL
+			UNION
+			SELECT p.id, o.campaign_id FROM posts p JOIN posts o ON o.id = p.origin_post_id WHERE o.campaign_id IS NOT NULL)
+		INSERT INTO campaign_reach (campaign_id, channel_id, posts, likes, shares, replies, impressions)
+		SELECT m.campaign_id, d.channel_id, COUNT(*), COALESCE(SUM(pm.likes), 0), COALESCE(SUM(pm.shares), 0), COALESCE(SUM(pm.replies), 0),
+			COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
+		FROM deliveries d JOIN member m ON m.post_id = d.post_id LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
+		WHERE d.status = 'published'
+		GROUP BY m.campaign_id, d.channel_id`)
+	if err != nil {
+		return fmt.Errorf("store: rebuild campaign_reach: %w", err)
 	}
 	return nil
 }
