@@ -219,6 +219,9 @@ func TestRollupsMatchRawRows(t *testing.T) {
 			if byUnit {
 				g = got.ByUnit
 			}
+			if len(want) == 0 {
+				t.Fatalf("campaign %d reached nobody", c)
+			}
 			if js(g) != js(want) {
 				t.Errorf("campaign %d by unit %v:\n got %s\nwant %s", c, byUnit, js(g), js(want))
 			}

@@ -64,40 +64,92 @@ func (s *Store) AudiencePlatforms(ctx context.Context, unitPath, fromDay, toDay 
 }
 
 // AudienceGrowth sums, per platform, the growth from fromDay to toDay of
-// the subtree's channels known on both days (each channel's last reading
-// at most carryDays old). Growth pairs a channel's two days, which no sum
-// per day can give, so it reads two readings per channel.
+// the subtree's channels known on both days. The rollup's daily growth
+// summed over the span is exactly that for every channel known throughout
+// it; the few channels that start or stop being known within the span
+// (their runs of known days begin or end in it) are put right one by one.
 func (s *Store) AudienceGrowth(ctx context.Context, unitPath, fromDay, toDay string) (map[string]int64, error) {
-	fromLo, err := addDays(fromDay, -carryDays)
+	ids, err := pathIDs(unitPath)
 	if err != nil {
 		return nil, err
 	}
-	toLo, err := addDays(toDay, -carryDays)
-	if err != nil {
-		return nil, err
-	}
-	lo, hi := subtreeBounds(unitPath)
-	rows, err := s.r.QueryContext(ctx, `SELECT platform, SUM(b - a) FROM (
-			SELECT c.platform,
-				(SELECT x.followers FROM channel_audience x WHERE x.channel_id = c.id AND x.day >= $1 AND x.day <= $2 ORDER BY x.day DESC LIMIT 1) AS a,
-				(SELECT x.followers FROM channel_audience x WHERE x.channel_id = c.id AND x.day >= $3 AND x.day <= $4 ORDER BY x.day DESC LIMIT 1) AS b
-			FROM units u JOIN channels c ON c.unit_id = u.id
-			WHERE `+s.subtreeRange("u.path", 5)+`) t
-		WHERE a IS NOT NULL AND b IS NOT NULL GROUP BY platform`, fromLo, fromDay, toLo, toDay, lo, hi)
+	rows, err := s.r.QueryContext(ctx, `SELECT platform, SUM(CASE WHEN day = $2 THEN channels ELSE 0 END), SUM(CASE WHEN day > $2 THEN growth ELSE 0 END)
+		FROM audience_rollup WHERE unit_id = $1 AND day >= $2 AND day <= $3 GROUP BY platform`, ids[len(ids)-1], fromDay, toDay)
 	if err != nil {
 		return nil, fmt.Errorf("store: audience growth: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int64{}
+	known, growth := map[string]int64{}, map[string]int64{}
 	for rows.Next() {
 		var p string
-		var g int64
-		if err := rows.Scan(&p, &g); err != nil {
+		var n, g int64
+		if err := rows.Scan(&p, &n, &g); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("store: audience growth: %w", err)
 		}
-		out[p] = g
+		known[p], growth[p] = n, g
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: audience growth: %w", err)
+	}
+	lo, hi := subtreeBounds(unitPath)
+	rows, err = s.r.QueryContext(ctx, `SELECT c.id, c.platform FROM audience_runs r JOIN channels c ON c.id = r.channel_id JOIN units u ON u.id = c.unit_id
+			WHERE r.first_day > $1 AND r.first_day <= $2 AND `+s.subtreeRange("u.path", 3)+`
+		UNION
+		SELECT c.id, c.platform FROM audience_runs r JOIN channels c ON c.id = r.channel_id JOIN units u ON u.id = c.unit_id
+			WHERE r.last_day >= $1 AND r.last_day < $2 AND `+s.subtreeRange("u.path", 3), fromDay, toDay, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("store: audience growth: %w", err)
+	}
+	type channel struct {
+		id       int64
+		platform string
+	}
+	var changing []channel
+	for rows.Next() {
+		var c channel
+		if err := rows.Scan(&c.id, &c.platform); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: audience growth: %w", err)
+		}
+		changing = append(changing, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: audience growth: %w", err)
+	}
+	for _, c := range changing {
+		series, err := s.carriedAudience(ctx, s.r, c.id, fromDay, toDay)
+		if err != nil {
+			return nil, err
+		}
+		// Take out what the daily growth counted of this channel, and
+		// put in its growth if it is known on both days.
+		first, _ := time.Parse("2006-01-02", fromDay)
+		last, _ := time.Parse("2006-01-02", toDay)
+		for d := first.AddDate(0, 0, 1); !d.After(last); d = d.AddDate(0, 0, 1) {
+			v, ok1 := series[d.Format("2006-01-02")]
+			b, ok2 := series[d.AddDate(0, 0, -1).Format("2006-01-02")]
+			if ok1 && ok2 {
+				growth[c.platform] -= v - b
+			}
+		}
+		a, okA := series[fromDay]
+		b, okB := series[toDay]
+		if okA && okB {
+			growth[c.platform] += b - a
+		}
+		if okA && !okB {
+			known[c.platform]--
+		}
+	}
+	out := map[string]int64{}
+	for p, n := range known {
+		if n > 0 {
+			out[p] = growth[p]
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) countBy(ctx context.Context, what, query string, args ...any) (map[string]int, error) {
@@ -436,7 +488,8 @@ var _ analytics.CampaignStore = (*Store)(nil)
 
 // campaignPosts is the set of a campaign's posts: those in it and those
 // that took them up.
-const campaignPosts = `(SELECT id FROM posts WHERE campaign_id = $1 OR origin_post_id IN (SELECT id FROM posts WHERE campaign_id = $1))`
+const campaignPosts = `(SELECT id FROM posts WHERE campaign_id = $1
+	UNION SELECT id FROM posts WHERE origin_post_id IN (SELECT id FROM posts WHERE campaign_id = $1))`
 
 // CampaignInfo returns a campaign's name and unit.
 func (s *Store) CampaignInfo(ctx context.Context, id int64) (analytics.CampaignInfo, error) {
@@ -453,32 +506,56 @@ func (s *Store) CampaignInfo(ctx context.Context, id int64) (analytics.CampaignI
 }
 
 // CampaignReach sums a campaign's published deliveries and their latest
-// engagement readings by platform, or by the channel's unit, from the
-// campaign rollup (one row per channel).
-func (s *Store) CampaignReach(ctx context.Context, id int64, byUnit bool) ([]analytics.Reach, error) {
-	// PostgreSQL refuses a constant in GROUP BY, so a platform's "name"
-	// is the platform again; the service ignores it.
-	key, name := "c.platform", "c.platform"
-	if byUnit {
-		key, name = "u.key", "u.name"
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+key+`, `+name+`, SUM(r.posts), SUM(r.likes), SUM(r.shares), SUM(r.replies), SUM(r.impressions)
+// engagement readings by platform and by the channel's unit, from the
+// campaign rollup (one row per channel), largest first.
+func (s *Store) CampaignReach(ctx context.Context, id int64) ([]analytics.Reach, []analytics.Reach, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT u.key, u.name, c.platform, SUM(r.posts), SUM(r.likes), SUM(r.shares), SUM(r.replies), SUM(r.impressions)
 		FROM campaign_reach r JOIN channels c ON c.id = r.channel_id JOIN units u ON u.id = c.unit_id
 		WHERE r.campaign_id = $1 AND r.posts > 0
-		GROUP BY `+key+`, `+name+` ORDER BY SUM(r.posts) DESC, `+key, id)
+		GROUP BY u.key, u.name, c.platform`, id)
 	if err != nil {
-		return nil, fmt.Errorf("store: campaign reach: %w", err)
+		return nil, nil, fmt.Errorf("store: campaign reach: %w", err)
 	}
 	defer rows.Close()
-	var out []analytics.Reach
-	for rows.Next() {
-		var r analytics.Reach
-		if err := rows.Scan(&r.Key, &r.Name, &r.Posts, &r.Likes, &r.Shares, &r.Replies, &r.Impressions); err != nil {
-			return nil, fmt.Errorf("store: campaign reach: %w", err)
+	byPlatform, byUnit := map[string]*analytics.Reach{}, map[string]*analytics.Reach{}
+	add := func(m map[string]*analytics.Reach, key, name string, v analytics.Reach) {
+		r := m[key]
+		if r == nil {
+			r = &analytics.Reach{Key: key, Name: name}
+			m[key] = r
 		}
-		out = append(out, r)
+		r.Posts += v.Posts
+		r.Likes += v.Likes
+		r.Shares += v.Shares
+		r.Replies += v.Replies
+		r.Impressions += v.Impressions
 	}
-	return out, rows.Err()
+	for rows.Next() {
+		var unit, name, platform string
+		var v analytics.Reach
+		if err := rows.Scan(&unit, &name, &platform, &v.Posts, &v.Likes, &v.Shares, &v.Replies, &v.Impressions); err != nil {
+			return nil, nil, fmt.Errorf("store: campaign reach: %w", err)
+		}
+		add(byPlatform, platform, "", v)
+		add(byUnit, unit, name, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: campaign reach: %w", err)
+	}
+	list := func(m map[string]*analytics.Reach) []analytics.Reach {
+		out := make([]analytics.Reach, 0, len(m))
+		for _, r := range m {
+			out = append(out, *r)
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if out[i].Posts != out[j].Posts {
+				return out[i].Posts > out[j].Posts
+			}
+			return out[i].Key < out[j].Key
+		})
+		return out
+	}
+	return list(byPlatform), list(byUnit), nil
 }
 
 // CampaignTakeUp lists the posts that took up the campaign's offered

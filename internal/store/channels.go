@@ -201,7 +201,13 @@ func (s *Store) AddAudience(ctx context.Context, channelID int64, points []org.A
 	for _, p := range points {
 		first, last = min(first, p.Day), max(last, p.Day)
 	}
-	until, err := addDays(last, carryDays)
+	// The days whose followers or growth the points can change: growth
+	// compares a day with the day before, so one more on either side.
+	from, err := addDays(first, -1)
+	if err != nil {
+		return err
+	}
+	until, err := addDays(last, carryDays+1)
 	if err != nil {
 		return err
 	}
@@ -210,7 +216,7 @@ func (s *Store) AddAudience(ctx context.Context, channelID int64, points []org.A
 		if err != nil {
 			return err
 		}
-		before, err := tx.carriedAudience(ctx, channelID, first, until)
+		before, err := tx.carriedAudience(ctx, tx.w, channelID, from, until)
 		if err != nil {
 			return err
 		}
@@ -226,7 +232,7 @@ func (s *Store) AddAudience(ctx context.Context, channelID int64, points []org.A
 		if err != nil {
 			return fmt.Errorf("store: add audience of channel %d: %w", channelID, err)
 		}
-		after, err := tx.carriedAudience(ctx, channelID, first, until)
+		after, err := tx.carriedAudience(ctx, tx.w, channelID, from, until)
 		if err != nil {
 			return err
 		}
@@ -237,7 +243,10 @@ func (s *Store) AddAudience(ctx context.Context, channelID int64, points []org.A
 		if err := d.add(place, after, 1); err != nil {
 			return err
 		}
-		return tx.applyAudience(ctx, d)
+		if err := tx.applyAudience(ctx, d); err != nil {
+			return err
+		}
+		return tx.saveAudienceRuns(ctx, channelID)
 	})
 }
 

@@ -93,12 +93,12 @@ func (s *Store) channelPlace(ctx context.Context, channelID int64) (channelPlace
 // carriedAudience returns a channel's followers on each day of [from, to]
 // (YYYY-MM-DD): its last reading on or before the day, if at most
 // carryDays old. A day missing from the map is a gap.
-func (s *Store) carriedAudience(ctx context.Context, channelID int64, from, to string) (map[string]int64, error) {
+func (s *Store) carriedAudience(ctx context.Context, q querier, channelID int64, from, to string) (map[string]int64, error) {
 	lo, err := addDays(from, -carryDays)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.w.QueryContext(ctx, `SELECT day, followers FROM channel_audience WHERE channel_id = $1 AND day >= $2 AND day <= $3 ORDER BY day`,
+	rows, err := q.QueryContext(ctx, `SELECT day, followers FROM channel_audience WHERE channel_id = $1 AND day >= $2 AND day <= $3 ORDER BY day`,
 		channelID, lo, to)
 	if err != nil {
 		return nil, fmt.Errorf("store: audience of channel %d: %w", channelID, err)
@@ -153,7 +153,7 @@ func (s *Store) fullAudience(ctx context.Context, channelID int64) (map[string]i
 	if err != nil {
 		return nil, err
 	}
-	return s.carriedAudience(ctx, channelID, *first, to)
+	return s.carriedAudience(ctx, s.w, channelID, *first, to)
 }
 
 type audienceKey struct {
@@ -162,22 +162,31 @@ type audienceKey struct {
 	platform string
 }
 
-// audienceDelta collects changes to audience_rollup: followers and
-// channels known, per subtree, day and platform.
-type audienceDelta map[audienceKey][2]int64
+// audienceDelta collects changes to audience_rollup: followers, channels
+// known and growth, per subtree, day and platform.
+type audienceDelta map[audienceKey][3]int64
 
 // add counts a channel's carried series, with sign, in the rows of its
-// unit and every ancestor.
+// unit and every ancestor. A day's growth needs the day before in the
+// series too.
 func (d audienceDelta) add(place channelPlace, series map[string]int64, sign int64) error {
 	ids, err := pathIDs(place.path)
 	if err != nil {
 		return err
 	}
 	for day, f := range series {
+		var growth int64
+		before, err := addDays(day, -1)
+		if err != nil {
+			return err
+		}
+		if b, ok := series[before]; ok {
+			growth = f - b
+		}
 		for _, id := range ids {
 			k := audienceKey{id, day, place.platform}
 			v := d[k]
-			d[k] = [2]int64{v[0] + sign*f, v[1] + sign}
+			d[k] = [3]int64{v[0] + sign*f, v[1] + sign, v[2] + sign*growth}
 		}
 	}
 	return nil
@@ -185,12 +194,13 @@ func (d audienceDelta) add(place channelPlace, series map[string]int64, sign int
 
 func (s *Store) applyAudience(ctx context.Context, d audienceDelta) error {
 	for k, v := range d {
-		if v == [2]int64{} {
+		if v == [3]int64{} {
 			continue
 		}
-		_, err := s.w.ExecContext(ctx, `INSERT INTO audience_rollup (unit_id, day, platform, followers, channels) VALUES ($1, $2, $3, $4, $5)
+		_, err := s.w.ExecContext(ctx, `INSERT INTO audience_rollup (unit_id, day, platform, followers, channels, growth) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (unit_id, day, platform) DO UPDATE SET followers = audience_rollup.followers + excluded.followers,
-				channels = audience_rollup.channels + excluded.channels`, k.unitID, k.day, k.platform, v[0], v[1])
+				channels = audience_rollup.channels + excluded.channels, growth = audience_rollup.growth + excluded.growth`,
+			k.unitID, k.day, k.platform, v[0], v[1], v[2])
 		if err != nil {
 			return fmt.Errorf("store: audience rollup of unit %d: %w", k.unitID, err)
 		}
@@ -215,6 +225,48 @@ func (s *Store) moveAudience(ctx context.Context, channelID int64, from channelP
 		}
 	}
 	return s.applyAudience(ctx, d)
+}
+
+// saveAudienceRuns rewrites a channel's runs of known days from its
+// readings: a reading starts a run unless the one before is at most
+// carryDays+1 days earlier, and a run ends carryDays after its last reading.
+func (s *Store) saveAudienceRuns(ctx context.Context, channelID int64) error {
+	rows, err := s.w.QueryContext(ctx, `SELECT day FROM channel_audience WHERE channel_id = $1 ORDER BY day`, channelID)
+	if err != nil {
+		return fmt.Errorf("store: audience runs of channel %d: %w", channelID, err)
+	}
+	var runs [][2]time.Time
+	for rows.Next() {
+		var day string
+		if err := rows.Scan(&day); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: audience runs of channel %d: %w", channelID, err)
+		}
+		d, err := time.Parse("2006-01-02", day)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("store: audience runs of channel %d: day %q: %w", channelID, day, err)
+		}
+		if n := len(runs); n > 0 && d.Sub(runs[n-1][1]) <= (carryDays+1)*24*time.Hour {
+			runs[n-1][1] = d
+		} else {
+			runs = append(runs, [2]time.Time{d, d})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: audience runs of channel %d: %w", channelID, err)
+	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM audience_runs WHERE channel_id = $1`, channelID); err != nil {
+		return fmt.Errorf("store: audience runs of channel %d: %w", channelID, err)
+	}
+	for _, r := range runs {
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO audience_runs (channel_id, first_day, last_day) VALUES ($1, $2, $3)`,
+			channelID, r[0].Format("2006-01-02"), r[1].AddDate(0, 0, carryDays).Format("2006-01-02")); err != nil {
+			return fmt.Errorf("store: audience runs of channel %d: %w", channelID, err)
+		}
+	}
+	return nil
 }
 
 // deliveryFact is what the rollups count of one delivery.
@@ -516,10 +568,11 @@ func (s *Store) moveSubtreeRollups(ctx context.Context, unitID int64, oldPath, n
 	var changed []int64
 	shift := func(anc, sign int64) error {
 		changed = append(changed, anc)
-		if _, err := s.w.ExecContext(ctx, `INSERT INTO audience_rollup (unit_id, day, platform, followers, channels)
-			SELECT CAST($1 AS BIGINT), day, platform, CAST($2 AS BIGINT) * followers, CAST($2 AS BIGINT) * channels FROM audience_rollup WHERE unit_id = $3
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO audience_rollup (unit_id, day, platform, followers, channels, growth)
+			SELECT CAST($1 AS BIGINT), day, platform, CAST($2 AS BIGINT) * followers, CAST($2 AS BIGINT) * channels, CAST($2 AS BIGINT) * growth
+			FROM audience_rollup WHERE unit_id = $3
 			ON CONFLICT (unit_id, day, platform) DO UPDATE SET followers = audience_rollup.followers + excluded.followers,
-				channels = audience_rollup.channels + excluded.channels`, anc, sign, unitID); err != nil {
+				channels = audience_rollup.channels + excluded.channels, growth = audience_rollup.growth + excluded.growth`, anc, sign, unitID); err != nil {
 			return fmt.Errorf("store: move audience rollup of unit %d: %w", unitID, err)
 		}
 		if _, err := s.w.ExecContext(ctx, `INSERT INTO delivery_rollup (unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions)
@@ -588,33 +641,42 @@ func (s *Store) RebuildAnalyticsRollups(ctx context.Context) error {
 }
 
 func (s *Store) rebuildAnalyticsRollups(ctx context.Context) error {
-	for _, t := range []string{"audience_rollup", "delivery_rollup", "top_posts_daily", "campaign_reach"} {
+	for _, t := range []string{"audience_rollup", "audience_runs", "delivery_rollup", "top_posts_daily", "campaign_reach"} {
 		if _, err := s.w.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 			return fmt.Errorf("store: rebuild %s: %w", t, err)
 		}
 	}
 	// span: how many days a reading stands for: itself and the days up to
-	// the next reading, at most carryDays after it.
-	span, plusDays := `MIN(CAST(julianday(COALESCE(next_day, '9999-12-31')) - julianday(day) AS INTEGER), 8)`, `date(r.day, '+' || k.n || ' days')`
+	// the next reading, at most carryDays after it. A reading's growth is
+	// the change from the reading before when that one still stood for
+	// the day before.
+	daysBetween := func(a, b string) string { return `CAST(julianday(` + a + `) - julianday(` + b + `) AS INTEGER)` }
+	plusDays := func(day, n string) string { return `date(` + day + `, '+' || ` + n + ` || ' days')` }
 	if s.engine == Postgres {
-		span, plusDays = `LEAST(COALESCE(CAST(next_day AS DATE), DATE '9999-12-31') - CAST(day AS DATE), 8)`, `to_char(CAST(r.day AS DATE) + k.n, 'YYYY-MM-DD')`
+		daysBetween = func(a, b string) string { return `(CAST(` + a + ` AS DATE) - CAST(` + b + ` AS DATE))` }
+		plusDays = func(day, n string) string { return `to_char(CAST(` + day + ` AS DATE) + ` + n + `, 'YYYY-MM-DD')` }
 	}
+	span := `CASE WHEN next_day IS NULL OR ` + daysBetween("next_day", "day") + ` > 8 THEN 8 ELSE ` + daysBetween("next_day", "day") + ` END`
+	growth := `CASE WHEN prev_day IS NOT NULL AND ` + daysBetween("day", "prev_day") + ` <= 8 THEN followers - prev_followers ELSE 0 END`
 	day := `d.published_at / ` + strconv.FormatInt(dayMS, 10)
 	// A unit's subtree row is its own channels' sum plus its children's
 	// subtree rows, so the units are done deepest first, one depth at a
 	// time ($1); that sums each channel once per depth instead of once per
 	// ancestor.
 	statements := []struct{ table, sql string }{
-		{"audience_rollup", `WITH r AS (SELECT channel_id, platform, day, followers, ` + span + ` AS span
-				FROM (SELECT a.channel_id, c.platform, a.day, a.followers, LEAD(a.day) OVER (PARTITION BY a.channel_id ORDER BY a.day) AS next_day
+		{"audience_rollup", `WITH r AS (SELECT channel_id, platform, day, followers, ` + span + ` AS span, ` + growth + ` AS growth
+				FROM (SELECT a.channel_id, c.platform, a.day, a.followers, LEAD(a.day) OVER (PARTITION BY a.channel_id ORDER BY a.day) AS next_day,
+						LAG(a.day) OVER (PARTITION BY a.channel_id ORDER BY a.day) AS prev_day,
+						LAG(a.followers) OVER (PARTITION BY a.channel_id ORDER BY a.day) AS prev_followers
 					FROM channel_audience a JOIN channels c ON c.id = a.channel_id JOIN units u ON u.id = c.unit_id WHERE u.depth = $1) x),
 			k (n) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7)),
-			own AS (SELECT c.unit_id, ` + plusDays + ` AS day, r.platform, r.followers, 1 AS channels
+			own AS (SELECT c.unit_id, ` + plusDays("r.day", "k.n") + ` AS day, r.platform, r.followers, 1 AS channels,
+					CASE WHEN k.n = 0 THEN r.growth ELSE 0 END AS growth
 				FROM r JOIN k ON k.n < r.span JOIN channels c ON c.id = r.channel_id),
-			children AS (SELECT u.parent_id AS unit_id, a.day, a.platform, a.followers, a.channels
+			children AS (SELECT u.parent_id AS unit_id, a.day, a.platform, a.followers, a.channels, a.growth
 				FROM audience_rollup a JOIN units u ON u.id = a.unit_id WHERE u.depth = $1 + 1)
-			INSERT INTO audience_rollup (unit_id, day, platform, followers, channels)
-			SELECT unit_id, day, platform, SUM(followers), SUM(channels)
+			INSERT INTO audience_rollup (unit_id, day, platform, followers, channels, growth)
+			SELECT unit_id, day, platform, SUM(followers), SUM(channels), SUM(growth)
 			FROM (SELECT * FROM own UNION ALL SELECT * FROM children) x
 			GROUP BY unit_id, day, platform`},
 		{"delivery_rollup", `INSERT INTO delivery_rollup (unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions)
@@ -652,7 +714,15 @@ func (s *Store) rebuildAnalyticsRollups(ctx context.Context) error {
 			}
 		}
 	}
-	_, err := s.w.ExecContext(ctx, `WITH member AS (
+	_, err := s.w.ExecContext(ctx, `WITH r AS (SELECT channel_id, day, LAG(day) OVER (PARTITION BY channel_id ORDER BY day) AS prev_day FROM channel_audience),
+			numbered AS (SELECT channel_id, day, SUM(CASE WHEN prev_day IS NULL OR `+daysBetween("day", "prev_day")+` > 8 THEN 1 ELSE 0 END)
+				OVER (PARTITION BY channel_id ORDER BY day ROWS UNBOUNDED PRECEDING) AS run FROM r)
+		INSERT INTO audience_runs (channel_id, first_day, last_day)
+		SELECT channel_id, MIN(day), `+plusDays("MAX(day)", "7")+` FROM numbered GROUP BY channel_id, run`)
+	if err != nil {
+		return fmt.Errorf("store: rebuild audience_runs: %w", err)
+	}
+	_, err = s.w.ExecContext(ctx, `WITH member AS (
 			SELECT id AS post_id, campaign_id FROM posts WHERE campaign_id IS NOT NULL
 			UNION
 			SELECT p.id, o.campaign_id FROM posts p JOIN posts o ON o.id = p.origin_post_id WHERE o.campaign_id IS NOT NULL)

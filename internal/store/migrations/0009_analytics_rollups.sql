@@ -7,15 +7,31 @@
 
 -- Followers per subtree, platform and day (YYYY-MM-DD, as channel_audience)
 -- with each channel's last reading carried forward up to seven days;
--- channels is how many channels are known that day (0: a gap).
+-- channels is how many channels are known that day (0: a gap); growth is
+-- the change since the day before of the channels known on both days, so
+-- that a span's growth is a sum of days (corrected for the channels
+-- that start or stop being known within it, see audience_runs).
 CREATE TABLE audience_rollup (
     unit_id    BIGINT NOT NULL REFERENCES units(id) ON DELETE CASCADE,
     day        TEXT NOT NULL,
     platform   TEXT NOT NULL,
     followers  BIGINT NOT NULL,
     channels   INTEGER NOT NULL,
+    growth     BIGINT NOT NULL,
     PRIMARY KEY (unit_id, day, platform)
 );
+
+-- The spans of days each channel's followers are known on: from a
+-- reading to seven days after the last reading that follows within eight
+-- days of the one before.
+CREATE TABLE audience_runs (
+    channel_id  BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    first_day   TEXT NOT NULL,
+    last_day    TEXT NOT NULL,
+    PRIMARY KEY (channel_id, first_day)
+);
+CREATE INDEX audience_runs_first ON audience_runs(first_day);
+CREATE INDEX audience_runs_last ON audience_runs(last_day);
 
 -- Deliveries per subtree, platform and UTC day of publication (days since
 -- 1970-01-01): how many are published, and the sum of their latest
