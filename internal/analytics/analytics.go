@@ -16,10 +16,6 @@ import (
 	"github.com/vernetzen/vernetzen/internal/org"
 )
 
-// carryDays is how long a channel's last follower count stands in for
-// days it was not read: longer, and the day is a gap.
-const carryDays = 7
-
 // AudiencePoint is one channel's follower count on one day.
 type AudiencePoint struct {
 	ChannelID int64
@@ -38,7 +34,8 @@ type AudienceTotal struct {
 
 // Store is what analytics reads; internal/store implements it. The
 // audience figures come from a rollup that already carries each channel's
-// readings forward up to carryDays and sums a subtree's channels once.
+// last follower count forward for up to seven days it was not read (a day
+// later than that is a gap) and sums a subtree's channels once.
 type Store interface {
 	// AudienceSeries leaves out the gaps.
 	AudienceSeries(ctx context.Context, unitPath, fromDay, toDay string) ([]AudienceTotal, error)
@@ -242,7 +239,7 @@ func sortCounts(out []Count) {
 }
 
 // audience builds each platform's daily series over the period (each
-// channel's last reading carried forward up to carryDays) and its growth
+// channel's last reading carried forward up to seven days) and its growth
 // now and in the previous period. A platform shows when one of its
 // channels is known on a day of either period.
 func (s *Service) audience(ctx context.Context, path string, per, prev Period) ([]PlatformAudience, error) {
