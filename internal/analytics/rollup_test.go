@@ -477,7 +477,7 @@ func rollupRows(t *testing.T, st *store.Store) string {
 		`SELECT 'delivery_rollup', unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions FROM delivery_rollup
 			WHERE published <> 0 OR metric_posts <> 0 ORDER BY 1, 2, 3, 4`,
 		`SELECT 'top_posts_daily', unit_id, day, delivery_id, engagements, published_at FROM top_posts_daily ORDER BY 1, 2, 3, 4`,
-		`SELECT 'campaign_reach', campaign_id, channel_id, posts, likes, shares, replies, impressions FROM campaign_reach WHERE posts <> 0 ORDER BY 1, 2, 3`,
+		`SELECT 'campaign_reach', campaign_id, unit_id, platform, posts, likes, shares, replies, impressions FROM campaign_reach WHERE posts <> 0 ORDER BY 1, 2, 3, 4`,
 	} {
 		rows, err := st.DB().QueryContext(context.Background(), q)
 		if err != nil {

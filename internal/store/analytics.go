@@ -507,12 +507,11 @@ func (s *Store) CampaignInfo(ctx context.Context, id int64) (analytics.CampaignI
 
 // CampaignReach sums a campaign's published deliveries and their latest
 // engagement readings by platform and by the channel's unit, from the
-// campaign rollup (one row per channel), largest first.
+// campaign rollup (one row per unit and platform), largest first.
 func (s *Store) CampaignReach(ctx context.Context, id int64) ([]analytics.Reach, []analytics.Reach, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT u.key, u.name, c.platform, SUM(r.posts), SUM(r.likes), SUM(r.shares), SUM(r.replies), SUM(r.impressions)
-		FROM campaign_reach r JOIN channels c ON c.id = r.channel_id JOIN units u ON u.id = c.unit_id
-		WHERE r.campaign_id = $1 AND r.posts > 0
-		GROUP BY u.key, u.name, c.platform`, id)
+	rows, err := s.r.QueryContext(ctx, `SELECT u.key, u.name, r.platform, r.posts, r.likes, r.shares, r.replies, r.impressions
+		FROM campaign_reach r JOIN units u ON u.id = r.unit_id
+		WHERE r.campaign_id = $1 AND r.posts > 0`, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: campaign reach: %w", err)
 	}

@@ -343,7 +343,10 @@ type deliveryKey struct {
 	platform string
 }
 
-type campaignKey struct{ campaign, channel int64 }
+type campaignKey struct {
+	campaign, unitID int64
+	platform         string
+}
 
 type topKey struct{ unitID, day int64 }
 
@@ -368,19 +371,19 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 	reach := map[campaignKey][5]int64{}
 	tops := map[topKey]map[int64][2]*topEntry{} // [0] before, [1] after
 	count := func(f deliveryFact, sign int64, side int) error {
+		ids, err := pathIDs(f.path)
+		if err != nil {
+			return err
+		}
 		if f.published {
 			for _, c := range f.campaigns {
-				k := campaignKey{c, f.channelID}
+				k := campaignKey{c, ids[len(ids)-1], f.platform}
 				v := reach[k]
 				reach[k] = [5]int64{v[0] + sign, v[1] + sign*f.likes, v[2] + sign*f.shares, v[3] + sign*f.replies, v[4] + sign*f.reported()}
 			}
 		}
 		if f.publishedAt == nil {
 			return nil
-		}
-		ids, err := pathIDs(f.path)
-		if err != nil {
-			return err
 		}
 		day := *f.publishedAt / dayMS
 		var pub, posts int64
@@ -435,14 +438,12 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 		if v == [5]int64{} {
 			continue
 		}
-		// A deleted channel's rows went with it.
-		_, err := s.w.ExecContext(ctx, `INSERT INTO campaign_reach (campaign_id, channel_id, posts, likes, shares, replies, impressions)
-			SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS BIGINT), CAST($7 AS BIGINT)
-			WHERE EXISTS (SELECT 1 FROM channels WHERE id = $2)
-			ON CONFLICT (campaign_id, channel_id) DO UPDATE SET posts = campaign_reach.posts + excluded.posts,
+		_, err := s.w.ExecContext(ctx, `INSERT INTO campaign_reach (campaign_id, unit_id, platform, posts, likes, shares, replies, impressions)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (campaign_id, unit_id, platform) DO UPDATE SET posts = campaign_reach.posts + excluded.posts,
 				likes = campaign_reach.likes + excluded.likes, shares = campaign_reach.shares + excluded.shares,
 				replies = campaign_reach.replies + excluded.replies, impressions = campaign_reach.impressions + excluded.impressions`,
-			k.campaign, k.channel, v[0], v[1], v[2], v[3], v[4])
+			k.campaign, k.unitID, k.platform, v[0], v[1], v[2], v[3], v[4])
 		if err != nil {
 			return fmt.Errorf("store: campaign reach of campaign %d: %w", k.campaign, err)
 		}
@@ -726,12 +727,13 @@ func (s *Store) rebuildAnalyticsRollups(ctx context.Context) error {
 			SELECT id AS post_id, campaign_id FROM posts WHERE campaign_id IS NOT NULL
 			UNION
 			SELECT p.id, o.campaign_id FROM posts p JOIN posts o ON o.id = p.origin_post_id WHERE o.campaign_id IS NOT NULL)
-		INSERT INTO campaign_reach (campaign_id, channel_id, posts, likes, shares, replies, impressions)
-		SELECT m.campaign_id, d.channel_id, COUNT(*), COALESCE(SUM(pm.likes), 0), COALESCE(SUM(pm.shares), 0), COALESCE(SUM(pm.replies), 0),
+		INSERT INTO campaign_reach (campaign_id, unit_id, platform, posts, likes, shares, replies, impressions)
+		SELECT m.campaign_id, c.unit_id, c.platform, COUNT(*), COALESCE(SUM(pm.likes), 0), COALESCE(SUM(pm.shares), 0), COALESCE(SUM(pm.replies), 0),
 			COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
-		FROM deliveries d JOIN member m ON m.post_id = d.post_id LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
+		FROM deliveries d JOIN member m ON m.post_id = d.post_id JOIN channels c ON c.id = d.channel_id
+		LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
 		WHERE d.status = 'published'
-		GROUP BY m.campaign_id, d.channel_id`)
+		GROUP BY m.campaign_id, c.unit_id, c.platform`)
 	if err != nil {
 		return fmt.Errorf("store: rebuild campaign_reach: %w", err)
 	}

@@ -61,16 +61,20 @@ CREATE TABLE top_posts_daily (
     PRIMARY KEY (unit_id, day, delivery_id)
 );
 
--- A campaign's published deliveries and their latest engagement per
--- channel (the channel's unit and platform are looked up when read, so a
--- moved channel needs no rewrite).
+-- A campaign's published deliveries and their latest engagement per unit
+-- (the channel's own unit, not its ancestors) and platform.
 CREATE TABLE campaign_reach (
     campaign_id  BIGINT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
-    channel_id   BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    unit_id      BIGINT NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    platform     TEXT NOT NULL,
     posts        BIGINT NOT NULL,
     likes        BIGINT NOT NULL,
     shares       BIGINT NOT NULL,
     replies      BIGINT NOT NULL,
     impressions  BIGINT NOT NULL,
-    PRIMARY KEY (campaign_id, channel_id)
+    PRIMARY KEY (campaign_id, unit_id, platform)
 );
+
+-- The campaign report finds the messages answering a campaign's posts
+-- from the posts' deliveries: this answers that from the index alone.
+CREATE INDEX deliveries_post_reply ON deliveries(post_id, channel_id, platform_post_id);
