@@ -45,6 +45,15 @@ func pathIDs(path string) ([]int64, error) {
 	return ids, nil
 }
 
+// lockRows is a locking clause on PostgreSQL, nothing on SQLite, whose one
+// writer connection already makes writers take turns.
+func (s *Store) lockRows(clause string) string {
+	if s.engine == Postgres {
+		return " " + clause
+	}
+	return ""
+}
+
 // subtreeRange renders "col lies in a subtree" for the bounds from
 // subtreeBounds in parameters $n and $n+1: a range an index answers, where
 // LIKE with ESCAPE is not. PostgreSQL must compare bytes, as SQLite does
@@ -80,9 +89,13 @@ type channelPlace struct {
 	platform string
 }
 
+// channelPlace reads where a channel counts. On PostgreSQL it locks the
+// channel and its unit until the transaction ends, so that two writers to
+// one channel's rollups, or a unit move, take turns (SQLite has one writer).
 func (s *Store) channelPlace(ctx context.Context, channelID int64) (channelPlace, error) {
 	var p channelPlace
-	err := s.w.QueryRowContext(ctx, `SELECT c.unit_id, u.path, c.platform FROM channels c JOIN units u ON u.id = c.unit_id WHERE c.id = $1`, channelID).
+	err := s.w.QueryRowContext(ctx, `SELECT c.unit_id, u.path, c.platform FROM channels c JOIN units u ON u.id = c.unit_id WHERE c.id = $1`+
+		s.lockRows("FOR UPDATE OF c FOR SHARE OF u"), channelID).
 		Scan(&p.unitID, &p.path, &p.platform)
 	if err != nil {
 		return p, fmt.Errorf("store: channel %d: %w", channelID, err)
@@ -193,7 +206,23 @@ func (d audienceDelta) add(place channelPlace, series map[string]int64, sign int
 }
 
 func (s *Store) applyAudience(ctx context.Context, d audienceDelta) error {
-	for k, v := range d {
+	// In one order, so that writers on PostgreSQL can't deadlock.
+	keys := make([]audienceKey, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.unitID != b.unitID {
+			return a.unitID < b.unitID
+		}
+		if a.day != b.day {
+			return a.day < b.day
+		}
+		return a.platform < b.platform
+	})
+	for _, k := range keys {
+		v := d[k]
 		if v == [3]int64{} {
 			continue
 		}
@@ -288,8 +317,11 @@ func (f deliveryFact) engagements() int64 { return f.likes + f.shares + f.replie
 func (f deliveryFact) reported() int64 { return max(f.impressions, 0) }
 
 // deliveryFacts reads the facts of the deliveries where cond holds (over
-// deliveries d).
-func (s *Store) deliveryFacts(ctx context.Context, cond string, args ...any) (map[int64]deliveryFact, error) {
+// deliveries d), locking them when lock is set (see channelPlace).
+func (s *Store) deliveryFacts(ctx context.Context, lock bool, cond string, args ...any) (map[int64]deliveryFact, error) {
+	if lock {
+		cond += s.lockRows("FOR UPDATE OF d FOR SHARE OF c, u")
+	}
 	rows, err := s.w.QueryContext(ctx, `SELECT d.id, d.channel_id, c.platform, u.path, d.published_at, d.status = 'published', pm.delivery_id IS NOT NULL,
 		COALESCE(pm.likes, 0), COALESCE(pm.shares, 0), COALESCE(pm.replies, 0), COALESCE(pm.impressions, -1), p.campaign_id, o.campaign_id
 		FROM deliveries d JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id JOIN posts p ON p.id = d.post_id
@@ -322,14 +354,14 @@ func (s *Store) deliveryFacts(ctx context.Context, cond string, args ...any) (ma
 // date for the deliveries where cond holds, before or after the write.
 func (s *Store) trackDeliveries(ctx context.Context, cond string, args []any, write func(tx *Store) error) error {
 	return s.InTx(ctx, func(tx *Store) error {
-		before, err := tx.deliveryFacts(ctx, cond, args...)
+		before, err := tx.deliveryFacts(ctx, true, cond, args...)
 		if err != nil {
 			return err
 		}
 		if err := write(tx); err != nil {
 			return err
 		}
-		after, err := tx.deliveryFacts(ctx, cond, args...)
+		after, err := tx.deliveryFacts(ctx, false, cond, args...)
 		if err != nil {
 			return err
 		}
@@ -419,7 +451,23 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 			return err
 		}
 	}
-	for k, v := range sums {
+	// In one order, so that writers on PostgreSQL can't deadlock.
+	sumKeys := make([]deliveryKey, 0, len(sums))
+	for k := range sums {
+		sumKeys = append(sumKeys, k)
+	}
+	sort.Slice(sumKeys, func(i, j int) bool {
+		a, b := sumKeys[i], sumKeys[j]
+		if a.unitID != b.unitID {
+			return a.unitID < b.unitID
+		}
+		if a.day != b.day {
+			return a.day < b.day
+		}
+		return a.platform < b.platform
+	})
+	for _, k := range sumKeys {
+		v := sums[k]
 		if v == [6]int64{} {
 			continue
 		}
@@ -434,7 +482,22 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 			return fmt.Errorf("store: delivery rollup of unit %d: %w", k.unitID, err)
 		}
 	}
-	for k, v := range reach {
+	reachKeys := make([]campaignKey, 0, len(reach))
+	for k := range reach {
+		reachKeys = append(reachKeys, k)
+	}
+	sort.Slice(reachKeys, func(i, j int) bool {
+		a, b := reachKeys[i], reachKeys[j]
+		if a.campaign != b.campaign {
+			return a.campaign < b.campaign
+		}
+		if a.unitID != b.unitID {
+			return a.unitID < b.unitID
+		}
+		return a.platform < b.platform
+	})
+	for _, k := range reachKeys {
+		v := reach[k]
 		if v == [5]int64{} {
 			continue
 		}
@@ -448,8 +511,19 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 			return fmt.Errorf("store: campaign reach of campaign %d: %w", k.campaign, err)
 		}
 	}
-	for k, changes := range tops {
-		if err := s.updateTopPosts(ctx, k, changes); err != nil {
+	// In one order, so that writers locking several lists can't deadlock.
+	keys := make([]topKey, 0, len(tops))
+	for k := range tops {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].unitID != keys[j].unitID {
+			return keys[i].unitID < keys[j].unitID
+		}
+		return keys[i].day < keys[j].day
+	})
+	for _, k := range keys {
+		if err := s.updateTopPosts(ctx, k, tops[k]); err != nil {
 			return err
 		}
 	}
@@ -462,6 +536,13 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 // unless one on a full list fell back or left: then nobody knows the next
 // one without reading the day again.
 func (s *Store) updateTopPosts(ctx context.Context, k topKey, changes map[int64][2]*topEntry) error {
+	if s.engine == Postgres {
+		// Writers to the same list take turns: the list is read, then
+		// written whole.
+		if _, err := s.w.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST($1 AS INTEGER), CAST($2 AS INTEGER))`, k.unitID, k.day); err != nil {
+			return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
+		}
+	}
 	rows, err := s.w.QueryContext(ctx, `SELECT delivery_id, engagements, published_at FROM top_posts_daily WHERE unit_id = $1 AND day = $2`, k.unitID, k.day)
 	if err != nil {
 		return fmt.Errorf("store: top posts of unit %d: %w", k.unitID, err)
