@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,6 +186,30 @@ func (s *Store) PublishedByPlatform(ctx context.Context, unitPath string, from, 
 	return m, nil
 }
 
+// periodParts splits [from, to) into the whole UTC days inside,
+// [firstDay, endDay) in days since the epoch, which the rollups answer, and
+// the parts of days at either end (a period in a time zone other than
+// UTC), which only the deliveries themselves can: edges is a condition
+// on deliveries d in parameters $1…, with args (empty: no such parts).
+func periodParts(from, to time.Time) (firstDay, endDay int64, edges string, args []any) {
+	f, t := ms(from), ms(to)
+	firstDay, endDay = (f+dayMS-1)/dayMS, t/dayMS
+	var parts [][2]int64
+	if firstDay >= endDay {
+		parts = append(parts, [2]int64{f, t})
+	} else {
+		parts = append(parts, [2]int64{f, firstDay * dayMS}, [2]int64{endDay * dayMS, t})
+	}
+	var conds []string
+	for _, p := range parts {
+		if p[0] < p[1] {
+			args = append(args, p[0], p[1])
+			conds = append(conds, fmt.Sprintf("(d.published_at >= $%d AND d.published_at < $%d)", len(args)-1, len(args)))
+		}
+	}
+	return firstDay, endDay, strings.Join(conds, " OR "), args
+}
+
 // deliverySum is a platform's deliveries in a period: how many were
 // published, and the latest engagement readings of those with one.
 type deliverySum struct {
@@ -226,29 +251,23 @@ func (s *Store) deliverySums(ctx context.Context, unitPath string, from, to time
 		}
 		return rows.Err()
 	}
-	lo, hi := subtreeBounds(unitPath)
-	raw := func(a, b int64) error {
-		if a >= b {
-			return nil
-		}
-		return add(s.r.QueryContext(ctx, `SELECT c.platform, SUM(CASE WHEN d.status = 'published' THEN 1 ELSE 0 END), COUNT(pm.delivery_id),
-			COALESCE(SUM(pm.likes), 0), COALESCE(SUM(pm.shares), 0), COALESCE(SUM(pm.replies), 0),
-			COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
-			FROM deliveries d JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id
+	firstDay, endDay, edges, args := periodParts(from, to)
+	if edges != "" {
+		lo, hi := subtreeBounds(unitPath)
+		err := add(s.r.QueryContext(ctx, `WITH e AS MATERIALIZED (SELECT id, channel_id, status FROM deliveries d WHERE `+edges+`)
+			SELECT c.platform, SUM(CASE WHEN d.status = 'published' THEN 1 ELSE 0 END), COUNT(pm.delivery_id),
+				COALESCE(SUM(pm.likes), 0), COALESCE(SUM(pm.shares), 0), COALESCE(SUM(pm.replies), 0),
+				COALESCE(SUM(CASE WHEN pm.impressions > 0 THEN pm.impressions ELSE 0 END), 0)
+			FROM e d JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id
 			LEFT JOIN post_metrics pm ON pm.delivery_id = d.id
-			WHERE d.published_at >= $1 AND d.published_at < $2 AND `+s.subtreeRange("u.path", 3)+`
-			GROUP BY c.platform`, a, b, lo, hi))
+			WHERE `+s.subtreeRange("u.path", len(args)+1)+`
+			GROUP BY c.platform`, append(args, lo, hi)...))
+		if err != nil {
+			return nil, err
+		}
 	}
-	f, t := ms(from), ms(to)
-	firstDay, endDay := (f+dayMS-1)/dayMS, t/dayMS // whole days [firstDay, endDay)
 	if firstDay >= endDay {
-		return out, raw(f, t)
-	}
-	if err := raw(f, firstDay*dayMS); err != nil {
-		return nil, err
-	}
-	if err := raw(endDay*dayMS, t); err != nil {
-		return nil, err
+		return out, nil
 	}
 	err = add(s.r.QueryContext(ctx, `SELECT platform, SUM(published), SUM(metric_posts), SUM(likes), SUM(shares), SUM(replies), SUM(impressions)
 		FROM delivery_rollup WHERE unit_id = $1 AND day >= $2 AND day < $3 GROUP BY platform`, ids[len(ids)-1], firstDay, endDay))
@@ -372,29 +391,30 @@ func (s *Store) TopPosts(ctx context.Context, unitPath string, from, to time.Tim
 		}
 		return rows.Err()
 	}
-	lo, hi := subtreeBounds(unitPath)
-	raw := func(a, b int64) error {
-		if a >= b {
-			return nil
-		}
-		return add(s.r.QueryContext(ctx, `SELECT d.id, pm.likes + pm.shares + pm.replies, d.published_at
-			FROM post_metrics pm JOIN deliveries d ON d.id = pm.delivery_id JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id
-			WHERE d.published_at >= $1 AND d.published_at < $2 AND `+s.subtreeRange("u.path", 3)+`
-			ORDER BY pm.likes + pm.shares + pm.replies DESC, d.published_at DESC, d.id DESC LIMIT $5`, a, b, lo, hi, n))
+	firstDay, endDay, edges, args := periodParts(from, to)
+	if n > topPostsPerDay {
+		// More than the daily lists hold: all from the deliveries.
+		firstDay, endDay, edges, args = 0, 0, "d.published_at >= $1 AND d.published_at < $2", []any{ms(from), ms(to)}
 	}
-	f, t := ms(from), ms(to)
-	firstDay, endDay := (f+dayMS-1)/dayMS, t/dayMS
-	if firstDay >= endDay || n > topPostsPerDay {
-		err = raw(f, t)
-	} else if err = raw(f, firstDay*dayMS); err == nil {
-		if err = raw(endDay*dayMS, t); err == nil {
-			err = add(s.r.QueryContext(ctx, `SELECT delivery_id, engagements, published_at FROM top_posts_daily
-				WHERE unit_id = $1 AND day >= $2 AND day < $3
-				ORDER BY engagements DESC, published_at DESC, delivery_id DESC LIMIT $4`, ids[len(ids)-1], firstDay, endDay, n))
+	if edges != "" {
+		lo, hi := subtreeBounds(unitPath)
+		err := add(s.r.QueryContext(ctx, `WITH e AS MATERIALIZED (SELECT id, channel_id, published_at FROM deliveries d WHERE `+edges+`)
+			SELECT d.id, pm.likes + pm.shares + pm.replies, d.published_at
+			FROM e d JOIN post_metrics pm ON pm.delivery_id = d.id JOIN channels c ON c.id = d.channel_id JOIN units u ON u.id = c.unit_id
+			WHERE `+s.subtreeRange("u.path", len(args)+1)+`
+			ORDER BY pm.likes + pm.shares + pm.replies DESC, d.published_at DESC, d.id DESC LIMIT $`+strconv.Itoa(len(args)+3),
+			append(args, lo, hi, n)...))
+		if err != nil {
+			return nil, err
 		}
 	}
-	if err != nil {
-		return nil, err
+	if firstDay < endDay {
+		err := add(s.r.QueryContext(ctx, `SELECT delivery_id, engagements, published_at FROM top_posts_daily
+			WHERE unit_id = $1 AND day >= $2 AND day < $3
+			ORDER BY engagements DESC, published_at DESC, delivery_id DESC LIMIT $4`, ids[len(ids)-1], firstDay, endDay, n))
+		if err != nil {
+			return nil, err
+		}
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].ahead(cands[j]) })
 	if len(cands) > n {
@@ -403,7 +423,7 @@ func (s *Store) TopPosts(ctx context.Context, unitPath string, from, to time.Tim
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(cands))
+	args = make([]any, len(cands))
 	ph := make([]string, len(cands))
 	for i, e := range cands {
 		args[i], ph[i] = e.id, fmt.Sprintf("$%d", i+1)
