@@ -738,8 +738,9 @@ func (s *Store) rebuildAnalyticsRollups(ctx context.Context) error {
 		daysBetween = func(a, b string) string { return `(CAST(` + a + ` AS DATE) - CAST(` + b + ` AS DATE))` }
 		plusDays = func(day, n string) string { return `to_char(CAST(` + day + ` AS DATE) + ` + n + `, 'YYYY-MM-DD')` }
 	}
-	span := `CASE WHEN next_day IS NULL OR ` + daysBetween("next_day", "day") + ` > 8 THEN 8 ELSE ` + daysBetween("next_day", "day") + ` END`
-	growth := `CASE WHEN prev_day IS NOT NULL AND ` + daysBetween("day", "prev_day") + ` <= 8 THEN followers - prev_followers ELSE 0 END`
+	reach := strconv.Itoa(carryDays + 1) // a reading and the days it is carried to
+	span := `CASE WHEN next_day IS NULL OR ` + daysBetween("next_day", "day") + ` > ` + reach + ` THEN ` + reach + ` ELSE ` + daysBetween("next_day", "day") + ` END`
+	growth := `CASE WHEN prev_day IS NOT NULL AND ` + daysBetween("day", "prev_day") + ` <= ` + reach + ` THEN followers - prev_followers ELSE 0 END`
 	day := `d.published_at / ` + strconv.FormatInt(dayMS, 10)
 	// A unit's subtree row is its own channels' sum plus its children's
 	// subtree rows, so the units are done deepest first, one depth at a
@@ -751,7 +752,7 @@ func (s *Store) rebuildAnalyticsRollups(ctx context.Context) error {
 						LAG(a.day) OVER (PARTITION BY a.channel_id ORDER BY a.day) AS prev_day,
 						LAG(a.followers) OVER (PARTITION BY a.channel_id ORDER BY a.day) AS prev_followers
 					FROM channel_audience a JOIN channels c ON c.id = a.channel_id JOIN units u ON u.id = c.unit_id WHERE u.depth = $1) x),
-			k (n) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7)),
+			k (n) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7)), -- 0 … carryDays
 			own AS (SELECT c.unit_id, ` + plusDays("r.day", "k.n") + ` AS day, r.platform, r.followers, 1 AS channels,
 					CASE WHEN k.n = 0 THEN r.growth ELSE 0 END AS growth
 				FROM r JOIN k ON k.n < r.span JOIN channels c ON c.id = r.channel_id),
@@ -797,10 +798,10 @@ func (s *Store) rebuildAnalyticsRollups(ctx context.Context) error {
 		}
 	}
 	_, err := s.w.ExecContext(ctx, `WITH r AS (SELECT channel_id, day, LAG(day) OVER (PARTITION BY channel_id ORDER BY day) AS prev_day FROM channel_audience),
-			numbered AS (SELECT channel_id, day, SUM(CASE WHEN prev_day IS NULL OR `+daysBetween("day", "prev_day")+` > 8 THEN 1 ELSE 0 END)
+			numbered AS (SELECT channel_id, day, SUM(CASE WHEN prev_day IS NULL OR `+daysBetween("day", "prev_day")+` > `+reach+` THEN 1 ELSE 0 END)
 				OVER (PARTITION BY channel_id ORDER BY day ROWS UNBOUNDED PRECEDING) AS run FROM r)
 		INSERT INTO audience_runs (channel_id, first_day, last_day)
-		SELECT channel_id, MIN(day), `+plusDays("MAX(day)", "7")+` FROM numbered GROUP BY channel_id, run`)
+		SELECT channel_id, MIN(day), `+plusDays("MAX(day)", strconv.Itoa(carryDays))+` FROM numbered GROUP BY channel_id, run`)
 	if err != nil {
 		return fmt.Errorf("store: rebuild audience_runs: %w", err)
 	}
