@@ -16,10 +16,6 @@ import (
 	"github.com/vernetzen/vernetzen/internal/org"
 )
 
-// carryDays is how long a channel's last follower count stands in for
-// days it was not read: longer, and the day is a gap.
-const carryDays = 7
-
 // AudiencePoint is one channel's follower count on one day.
 type AudiencePoint struct {
 	ChannelID int64
@@ -28,9 +24,27 @@ type AudiencePoint struct {
 	Followers int64
 }
 
-// Store is what analytics reads; internal/store implements it.
+// AudienceTotal is a subtree's followers on one platform and day: the sum
+// over the channels known that day.
+type AudienceTotal struct {
+	Platform  string
+	Day       string // YYYY-MM-DD
+	Followers int64
+}
+
+// Store is what analytics reads; internal/store implements it. The
+// audience figures come from a rollup that already carries each channel's
+// last follower count forward for up to seven days it was not read (a day
+// later than that is a gap) and sums a subtree's channels once.
 type Store interface {
-	AudiencePoints(ctx context.Context, unitPath, fromDay, toDay string) ([]AudiencePoint, error)
+	// AudienceSeries leaves out the gaps.
+	AudienceSeries(ctx context.Context, unitPath, fromDay, toDay string) ([]AudienceTotal, error)
+	// AudiencePlatforms lists the platforms with a channel known on
+	// some day of the span.
+	AudiencePlatforms(ctx context.Context, unitPath, fromDay, toDay string) ([]string, error)
+	// AudienceGrowth sums by platform the growth of the channels known
+	// on both days (no entry: none was).
+	AudienceGrowth(ctx context.Context, unitPath, fromDay, toDay string) (map[string]int64, error)
 	PublishedByPlatform(ctx context.Context, unitPath string, from, to time.Time) (map[string]int, error)
 	InboundByIntent(ctx context.Context, unitPath string, from, to time.Time) (map[string]int, error)
 	LeadsByState(ctx context.Context, unitPath string, from, to time.Time) (map[string]int, error)
@@ -225,74 +239,54 @@ func sortCounts(out []Count) {
 }
 
 // audience builds each platform's daily series over the period (each
-// channel's last reading carried forward up to carryDays) and its growth
-// now and in the previous period.
+// channel's last reading carried forward up to seven days) and its growth
+// now and in the previous period. A platform shows when one of its
+// channels is known on a day of either period.
 func (s *Service) audience(ctx context.Context, path string, per, prev Period) ([]PlatformAudience, error) {
-	first := prev.start.AddDate(0, 0, -carryDays).Format("2006-01-02")
-	pts, err := s.store.AudiencePoints(ctx, path, first, per.To)
+	days := per.days()
+	totals, err := s.store.AudienceSeries(ctx, path, per.From, per.To)
 	if err != nil {
 		return nil, err
 	}
-	type chanSeries struct {
-		platform string
-		days     []string // ascending
-		values   []int64
+	before, err := s.store.AudiencePlatforms(ctx, path, prev.From, prev.To)
+	if err != nil {
+		return nil, err
 	}
-	chans := map[int64]*chanSeries{}
-	for _, pt := range pts {
-		c := chans[pt.ChannelID]
-		if c == nil {
-			c = &chanSeries{platform: pt.Platform}
-			chans[pt.ChannelID] = c
-		}
-		c.days = append(c.days, pt.Day)
-		c.values = append(c.values, pt.Followers)
+	growth, err := s.store.AudienceGrowth(ctx, path, per.From, per.To)
+	if err != nil {
+		return nil, err
 	}
-	// asOf is a channel's followers on day d: its last reading on or
-	// before d, if that is at most carryDays old.
-	asOf := func(c *chanSeries, d string) (int64, bool) {
-		i := sort.SearchStrings(c.days, d)
-		if i < len(c.days) && c.days[i] == d {
-			return c.values[i], true
-		}
-		if i == 0 {
-			return 0, false
-		}
-		last, _ := time.Parse("2006-01-02", c.days[i-1])
-		day, _ := time.Parse("2006-01-02", d)
-		if day.Sub(last) > carryDays*24*time.Hour {
-			return 0, false
-		}
-		return c.values[i-1], true
-	}
-	growth := func(c *chanSeries, p Period) (int64, bool) {
-		days := p.days()
-		a, ok1 := asOf(c, days[0])
-		b, ok2 := asOf(c, days[len(days)-1])
-		return b - a, ok1 && ok2
+	prevGrowth, err := s.store.AudienceGrowth(ctx, path, prev.From, prev.To)
+	if err != nil {
+		return nil, err
 	}
 	byPlatform := map[string]*PlatformAudience{}
-	days := per.days()
-	for _, c := range chans {
-		pa := byPlatform[c.platform]
+	platform := func(p string) *PlatformAudience {
+		pa := byPlatform[p]
 		if pa == nil {
-			pa = &PlatformAudience{Platform: c.platform, Series: make([]*int64, len(days))}
-			byPlatform[c.platform] = pa
+			pa = &PlatformAudience{Platform: p, Series: make([]*int64, len(days))}
+			byPlatform[p] = pa
 		}
-		for i, d := range days {
-			if v, ok := asOf(c, d); ok {
-				if pa.Series[i] == nil {
-					pa.Series[i] = new(int64)
-				}
-				*pa.Series[i] += v
-			}
+		return pa
+	}
+	index := make(map[string]int, len(days))
+	for i, d := range days {
+		index[d] = i
+	}
+	for _, t := range totals {
+		if i, ok := index[t.Day]; ok {
+			v := t.Followers
+			platform(t.Platform).Series[i] = &v
 		}
-		if g, ok := growth(c, per); ok {
-			pa.Growth = add(pa.Growth, g)
-		}
-		if g, ok := growth(c, prev); ok {
-			pa.PreviousGrowth = add(pa.PreviousGrowth, g)
-		}
+	}
+	for _, p := range before {
+		platform(p)
+	}
+	for p, g := range growth {
+		platform(p).Growth = add(nil, g)
+	}
+	for p, g := range prevGrowth {
+		platform(p).PreviousGrowth = add(nil, g)
 	}
 	out := make([]PlatformAudience, 0, len(byPlatform))
 	for _, pa := range byPlatform {

@@ -55,7 +55,8 @@ type CampaignReport struct {
 // posts in it and the posts that took those up.
 type CampaignStore interface {
 	CampaignInfo(ctx context.Context, id int64) (CampaignInfo, error)
-	CampaignReach(ctx context.Context, id int64, byUnit bool) ([]Reach, error)
+	// CampaignReach answers by platform and by the channel's unit.
+	CampaignReach(ctx context.Context, id int64) (byPlatform, byUnit []Reach, err error)
 	CampaignTakeUp(ctx context.Context, id int64) ([]TakeUp, error)
 	CampaignInbound(ctx context.Context, id int64) (map[string]int, error)
 	CampaignLeads(ctx context.Context, id int64) (map[string]int, error)
@@ -75,13 +76,7 @@ func (s *Service) Campaign(ctx context.Context, p *access.Principal, id int64) (
 		return CampaignReport{}, errs.E(errs.NotFound, "campaign %d not found", id)
 	}
 	r := CampaignReport{Campaign: c.ID, Name: c.Name, Unit: c.UnitKey}
-	if r.ByPlatform, err = cs.CampaignReach(ctx, id, false); err != nil {
-		return CampaignReport{}, err
-	}
-	for i := range r.ByPlatform {
-		r.ByPlatform[i].Name = ""
-	}
-	if r.ByUnit, err = cs.CampaignReach(ctx, id, true); err != nil {
+	if r.ByPlatform, r.ByUnit, err = cs.CampaignReach(ctx, id); err != nil {
 		return CampaignReport{}, err
 	}
 	if r.TakenUp, err = cs.CampaignTakeUp(ctx, id); err != nil {

@@ -127,8 +127,31 @@ func (s *Store) CreateChannel(ctx context.Context, c *org.Channel) error {
 	return nil
 }
 
-// UpdateChannel saves every field of c but its id and creation time.
+// UpdateChannel saves every field of c but its id and creation time. A
+// channel that changes unit or platform takes its audience history and
+// deliveries with it in the analytics rollups.
 func (s *Store) UpdateChannel(ctx context.Context, c *org.Channel) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		from, err := tx.channelPlace(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if from.unitID == c.UnitID && from.platform == c.Platform {
+			return tx.updateChannel(ctx, c)
+		}
+		err = tx.trackDeliveries(ctx, "d.channel_id = $1", []any{c.ID}, func(tx *Store) error { return tx.updateChannel(ctx, c) })
+		if err != nil {
+			return err
+		}
+		to, err := tx.channelPlace(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		return tx.moveAudience(ctx, c.ID, from, &to)
+	})
+}
+
+func (s *Store) updateChannel(ctx context.Context, c *org.Channel) error {
 	now := s.now()
 	_, err := s.w.ExecContext(ctx, `UPDATE channels SET unit_id = $1, platform = $2, handle = $3, account_key = $4, url = $5, given_url = $6,
 		name = $7, status = $8, notes = $9, updated_at = $10 WHERE id = $11`,
@@ -143,18 +166,60 @@ func (s *Store) UpdateChannel(ctx context.Context, c *org.Channel) error {
 	return nil
 }
 
-// DeleteChannel deletes a channel and its audience history.
+// DeleteChannel deletes a channel and its audience history, and takes
+// them and its deliveries out of the analytics rollups.
 func (s *Store) DeleteChannel(ctx context.Context, id int64) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM channels WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("store: delete channel %d: %w", id, err)
-	}
-	return nil
+	return s.InTx(ctx, func(tx *Store) error {
+		from, err := tx.channelPlace(ctx, id)
+		if isNoRows(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.moveAudience(ctx, id, from, nil); err != nil {
+			return err
+		}
+		return tx.trackDeliveries(ctx, "d.channel_id = $1", []any{id}, func(tx *Store) error {
+			if _, err := tx.w.ExecContext(ctx, `DELETE FROM channels WHERE id = $1`, id); err != nil {
+				return fmt.Errorf("store: delete channel %d: %w", id, err)
+			}
+			return nil
+		})
+	})
 }
 
 // AddAudience records follower counts (a later value for the same day
-// replaces the earlier one) and keeps the channel's latest count current.
+// replaces the earlier one), keeps the channel's latest count current and
+// brings the audience rollup up to date: the days from the earliest point
+// to carryDays after the latest are carried forward anew.
 func (s *Store) AddAudience(ctx context.Context, channelID int64, points []org.AudiencePoint) error {
+	if len(points) == 0 {
+		return nil
+	}
+	first, last := points[0].Day, points[0].Day
+	for _, p := range points {
+		first, last = min(first, p.Day), max(last, p.Day)
+	}
+	// The days whose followers or growth the points can change: growth
+	// compares a day with the day before, so one more on either side.
+	from, err := addDays(first, -1)
+	if err != nil {
+		return err
+	}
+	until, err := addDays(last, carryDays+1)
+	if err != nil {
+		return err
+	}
 	return s.InTx(ctx, func(tx *Store) error {
+		place, err := tx.channelPlace(ctx, channelID)
+		if err != nil {
+			return err
+		}
+		before, err := tx.carriedAudience(ctx, tx.w, channelID, from, until)
+		if err != nil {
+			return err
+		}
 		for _, p := range points {
 			_, err := tx.w.ExecContext(ctx, `INSERT INTO channel_audience (channel_id, day, followers) VALUES ($1, $2, $3)
 				ON CONFLICT (channel_id, day) DO UPDATE SET followers = excluded.followers`, channelID, p.Day, p.Followers)
@@ -162,12 +227,26 @@ func (s *Store) AddAudience(ctx context.Context, channelID int64, points []org.A
 				return fmt.Errorf("store: add audience of channel %d: %w", channelID, err)
 			}
 		}
-		_, err := tx.w.ExecContext(ctx, `UPDATE channels SET followers =
+		_, err = tx.w.ExecContext(ctx, `UPDATE channels SET followers =
 			(SELECT followers FROM channel_audience WHERE channel_id = $1 ORDER BY day DESC LIMIT 1) WHERE id = $1`, channelID)
 		if err != nil {
 			return fmt.Errorf("store: add audience of channel %d: %w", channelID, err)
 		}
-		return nil
+		after, err := tx.carriedAudience(ctx, tx.w, channelID, from, until)
+		if err != nil {
+			return err
+		}
+		d := audienceDelta{}
+		if err := d.add(place, before, -1); err != nil {
+			return err
+		}
+		if err := d.add(place, after, 1); err != nil {
+			return err
+		}
+		if err := tx.applyAudience(ctx, d); err != nil {
+			return err
+		}
+		return tx.saveAudienceRuns(ctx, channelID)
 	})
 }
 

@@ -76,6 +76,12 @@ func (s *Store) expand(sql string) string {
 	return strings.ReplaceAll(sql, "AUTO_ID", autoID)
 }
 
+// migrationFills fill what a migration adds from the data already there,
+// in the migration's transaction, where plain SQL would not do.
+var migrationFills = map[int]func(ctx context.Context, tx *Store) error{
+	9: func(ctx context.Context, tx *Store) error { return tx.rebuildAnalyticsRollups(ctx) }, // analytics rollups
+}
+
 // Migrate applies the migrations not yet applied, each in its own
 // transaction. On PostgreSQL an advisory lock keeps two nodes starting at
 // once from applying the same migration twice.
@@ -104,6 +110,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 			if _, err := tx.w.ExecContext(ctx, m.sql); err != nil {
 				return err
+			}
+			if fill := migrationFills[m.version]; fill != nil {
+				if err := fill(ctx, tx); err != nil {
+					return err
+				}
 			}
 			_, err := tx.w.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 				m.version, m.name, ms(s.now()))

@@ -38,13 +38,20 @@ func (s *Store) CreatePost(ctx context.Context, p *publish.Post, channels []int6
 	if err := s.saveVariants(ctx, p); err != nil {
 		return err
 	}
-	for i, ch := range channels {
-		if _, err := s.execPrepared(ctx, `INSERT INTO deliveries (post_id, channel_id, idem_key, status, updated_at) VALUES ($1, $2, $3, $4, $5)`,
-			p.ID, ch, keys[i], string(status), ms(now)); err != nil {
-			return fmt.Errorf("store: create delivery: %w", err)
+	insert := func(tx *Store) error {
+		for i, ch := range channels {
+			if _, err := tx.execPrepared(ctx, `INSERT INTO deliveries (post_id, channel_id, idem_key, status, updated_at) VALUES ($1, $2, $3, $4, $5)`,
+				p.ID, ch, keys[i], string(status), ms(now)); err != nil {
+				return fmt.Errorf("store: create delivery: %w", err)
+			}
 		}
+		return nil
 	}
-	return nil
+	if status != publish.DeliveryPublished {
+		// Unpublished deliveries count in no analytics rollup yet.
+		return insert(s)
+	}
+	return s.trackDeliveries(ctx, "d.post_id = $1", []any{p.ID}, insert)
 }
 
 func nullID(id int64) any {
@@ -70,7 +77,21 @@ func (s *Store) saveVariants(ctx context.Context, p *publish.Post) error {
 }
 
 // UpdatePost writes a post's text, variants, status, time and campaign.
+// A new campaign moves the deliveries of the post and of the posts that
+// took it up in the campaign rollup.
 func (s *Store) UpdatePost(ctx context.Context, p *publish.Post) error {
+	var campaign *int64
+	if err := s.w.QueryRowContext(ctx, `SELECT campaign_id FROM posts WHERE id = $1`, p.ID).Scan(&campaign); err != nil && !isNoRows(err) {
+		return fmt.Errorf("store: update post: %w", err)
+	}
+	if (campaign == nil) == (p.CampaignID == nil) && (campaign == nil || *campaign == *p.CampaignID) {
+		return s.updatePost(ctx, p)
+	}
+	return s.trackDeliveries(ctx, "d.post_id IN (SELECT id FROM posts WHERE id = $1 OR origin_post_id = $1)", []any{p.ID},
+		func(tx *Store) error { return tx.updatePost(ctx, p) })
+}
+
+func (s *Store) updatePost(ctx context.Context, p *publish.Post) error {
 	now := s.now()
 	_, err := s.w.ExecContext(ctx, `UPDATE posts SET text = $1, status = $2, scheduled_at = $3, campaign_id = $4, updated_at = $5 WHERE id = $6`,
 		p.Text, string(p.Stored), ms(p.ScheduledAt), p.CampaignID, ms(now), p.ID)
@@ -419,6 +440,24 @@ func (s *Store) SetDeliveryStatuses(ctx context.Context, postID int64, from []pu
 	if len(from) == 0 {
 		return nil, nil
 	}
+	counted := to == publish.DeliveryPublished
+	for _, f := range from {
+		counted = counted || f == publish.DeliveryPublished
+	}
+	if !counted {
+		return s.setDeliveryStatuses(ctx, postID, from, to)
+	}
+	// Published deliveries count in the analytics rollups.
+	var ids []int64
+	err := s.trackDeliveries(ctx, "d.post_id = $1", []any{postID}, func(tx *Store) error {
+		var err error
+		ids, err = tx.setDeliveryStatuses(ctx, postID, from, to)
+		return err
+	})
+	return ids, err
+}
+
+func (s *Store) setDeliveryStatuses(ctx context.Context, postID int64, from []publish.DeliveryStatus, to publish.DeliveryStatus) ([]int64, error) {
 	args := []any{postID}
 	ph := make([]string, len(from))
 	for i, f := range from {
@@ -477,10 +516,20 @@ func (s *Store) BeginAttempt(ctx context.Context, id int64, attempts int, at tim
 // SaveOutcome records what an attempt or a lookup found.
 func (s *Store) SaveOutcome(ctx context.Context, d publish.Delivery) error {
 	err := s.Batched(ctx, func(tx *Store) error {
-		_, err := tx.execPrepared(ctx, `UPDATE deliveries SET status = $1, failures = $2, platform_post_id = $3, url = $4, published_at = $5,
-			error = $6, error_kind = $7, updated_at = $8, not_before = $9 WHERE id = $10`,
-			string(d.Status), d.Failures, d.PlatformPostID, d.URL, nullMS(d.PublishedAt), d.Error, d.ErrorKind, ms(s.now()), nullMS(d.NotBefore), d.ID)
-		return err
+		if d.Status != publish.DeliveryPublished {
+			// Only published deliveries count in the analytics rollups,
+			// and an attempt's outcome never unpublishes one.
+			_, err := tx.execPrepared(ctx, `UPDATE deliveries SET status = $1, failures = $2, platform_post_id = $3, url = $4, published_at = $5,
+				error = $6, error_kind = $7, updated_at = $8, not_before = $9 WHERE id = $10 AND status <> 'published'`,
+				string(d.Status), d.Failures, d.PlatformPostID, d.URL, nullMS(d.PublishedAt), d.Error, d.ErrorKind, ms(s.now()), nullMS(d.NotBefore), d.ID)
+			return err
+		}
+		return tx.trackDeliveries(ctx, "d.id = $1", []any{d.ID}, func(tx *Store) error {
+			_, err := tx.execPrepared(ctx, `UPDATE deliveries SET status = $1, failures = $2, platform_post_id = $3, url = $4, published_at = $5,
+				error = $6, error_kind = $7, updated_at = $8, not_before = $9 WHERE id = $10`,
+				string(d.Status), d.Failures, d.PlatformPostID, d.URL, nullMS(d.PublishedAt), d.Error, d.ErrorKind, ms(s.now()), nullMS(d.NotBefore), d.ID)
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("store: save outcome of delivery %d: %w", d.ID, err)

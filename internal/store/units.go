@@ -133,7 +133,8 @@ func (s *Store) UpdateUnit(ctx context.Context, u *org.Unit) error {
 }
 
 // MoveUnit puts u and its subtree under parent, rewriting the paths and
-// depths of the whole subtree in one statement.
+// depths of the whole subtree in one statement, and moves the subtree's
+// analytics rollups from its old ancestors to its new ones.
 func (s *Store) MoveUnit(ctx context.Context, u *org.Unit, parent *org.Unit) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		var parentID any
@@ -149,6 +150,9 @@ func (s *Store) MoveUnit(ctx context.Context, u *org.Unit, parent *org.Unit) err
 			newPath, len(u.Path)+1, depth-u.Depth, escapeLike(u.Path)+"%")
 		if err != nil {
 			return fmt.Errorf("store: move unit %q: %w", u.Key, err)
+		}
+		if err := tx.moveSubtreeRollups(ctx, u.ID, u.Path, newPath); err != nil {
+			return err
 		}
 		u.Path, u.Depth, u.ParentID = newPath, depth, 0
 		u.Parent = ""
