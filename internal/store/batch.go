@@ -70,6 +70,20 @@ func (s *Store) Batched(ctx context.Context, fn func(tx *Store) error) error {
 
 var errClosed = errors.New("store: closed")
 
+// batchState is what the writes of one batch leave for its end, to be
+// done once for all of them.
+type batchState struct {
+	published []int64 // deliveries newly published: their rollups (see SaveOutcome)
+}
+
+// finishBatch does what the batch's writes left for its end.
+func (s *Store) finishBatch(ctx context.Context) error {
+	if len(s.inBatch.published) == 0 {
+		return nil
+	}
+	return s.trackPublished(ctx, s.inBatch.published)
+}
+
 // execPrepared runs a write that a transaction repeats many times (in a
 // loop, or in a batch of group-committed writes) through a statement
 // prepared once per transaction: SQLite would otherwise parse the same SQL
@@ -130,12 +144,13 @@ func (s *Store) runBatch(list []*batchOp) {
 	}
 	if len(live) > 1 {
 		err := s.InTx(context.Background(), func(tx *Store) error {
+			tx.inBatch = &batchState{}
 			for _, op := range live {
 				if err := op.fn(tx); err != nil {
 					return err
 				}
 			}
-			return nil
+			return tx.finishBatch(context.Background())
 		})
 		if err == nil {
 			for _, op := range live {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,7 +70,8 @@ func TestBatchedWritesAnswerEachCaller(t *testing.T) {
 				}
 				if ok {
 					won[i]++
-					d.Status, d.PlatformPostID = publish.DeliveryPublished, fmt.Sprint("p", d.ID)
+					now := time.Now()
+					d.Status, d.PlatformPostID, d.PublishedAt = publish.DeliveryPublished, fmt.Sprint("p", d.ID), &now
 					if err := st.SaveOutcome(ctx, d); err != nil {
 						t.Error(err)
 					}
@@ -90,6 +92,39 @@ func TestBatchedWritesAnswerEachCaller(t *testing.T) {
 			t.Fatalf("delivery %d stored as %s %q after %d attempts", d.ID, got.Status, got.PlatformPostID, got.Attempts)
 		}
 	}
+	// The analytics rollups counted each delivery published in a batch
+	// once, as a rebuild from the raw rows does.
+	kept := deliveryRollup(t, st)
+	if !strings.Contains(kept, " 200\n") {
+		t.Fatalf("rollup does not count 200 published deliveries:\n%s", kept)
+	}
+	if err := st.RebuildAnalyticsRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt := deliveryRollup(t, st); rebuilt != kept {
+		t.Fatalf("rollups kept by batched writes:\n%s\nrebuilt:\n%s", kept, rebuilt)
+	}
+}
+
+// deliveryRollup lists the published-delivery counts per unit, day and
+// platform.
+func deliveryRollup(t *testing.T, st *store.Store) string {
+	t.Helper()
+	rows, err := st.DB().Query(`SELECT unit_id, day, platform, published FROM delivery_rollup WHERE published <> 0 ORDER BY 1, 2, 3`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var unit, day, n int64
+		var platform string
+		if err := rows.Scan(&unit, &day, &platform, &n); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%d %d %s %d\n", unit, day, platform, n)
+	}
+	return b.String()
 }
 
 // A failing write in a batch fails alone: the batch is rolled back and

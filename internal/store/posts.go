@@ -524,10 +524,27 @@ func (s *Store) SaveOutcome(ctx context.Context, d publish.Delivery) error {
 				string(d.Status), d.Failures, d.PlatformPostID, d.URL, nullMS(d.PublishedAt), d.Error, d.ErrorKind, ms(s.now()), nullMS(d.NotBefore), d.ID)
 			return err
 		}
-		return tx.trackDeliveries(ctx, "d.id = $1", []any{d.ID}, func(tx *Store) error {
-			_, err := tx.execPrepared(ctx, `UPDATE deliveries SET status = $1, failures = $2, platform_post_id = $3, url = $4, published_at = $5,
-				error = $6, error_kind = $7, updated_at = $8, not_before = $9 WHERE id = $10`,
+		publish := func(tx *Store) (bool, error) {
+			res, err := tx.execPrepared(ctx, `UPDATE deliveries SET status = $1, failures = $2, platform_post_id = $3, url = $4, published_at = $5,
+				error = $6, error_kind = $7, updated_at = $8, not_before = $9 WHERE id = $10 AND status <> 'published'`,
 				string(d.Status), d.Failures, d.PlatformPostID, d.URL, nullMS(d.PublishedAt), d.Error, d.ErrorKind, ms(s.now()), nullMS(d.NotBefore), d.ID)
+			if err != nil {
+				return false, err
+			}
+			n, err := res.RowsAffected()
+			return n == 1, err
+		}
+		if tx.inBatch != nil {
+			// A post's deliveries are published by the thousand: their
+			// rollups are brought up to date once for the whole batch.
+			newly, err := publish(tx)
+			if newly {
+				tx.inBatch.published = append(tx.inBatch.published, d.ID)
+			}
+			return err
+		}
+		return tx.trackDeliveries(ctx, "d.id = $1", []any{d.ID}, func(tx *Store) error {
+			_, err := publish(tx)
 			return err
 		})
 	})

@@ -350,6 +350,22 @@ func (s *Store) deliveryFacts(ctx context.Context, lock bool, cond string, args 
 	return out, rows.Err()
 }
 
+// trackPublished adds the deliveries just published (counted in no rollup
+// before: only published deliveries count) to the rollups, in one read and
+// one update for all of them.
+func (s *Store) trackPublished(ctx context.Context, ids []int64) error {
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
+	}
+	after, err := s.deliveryFacts(ctx, false, "d.id IN ("+strings.Join(marks, ", ")+")", args...)
+	if err != nil {
+		return err
+	}
+	return s.applyDeliveryChange(ctx, map[int64]deliveryFact{}, after)
+}
+
 // trackDeliveries runs write in a transaction and brings the rollups up to
 // date for the deliveries where cond holds, before or after the write.
 func (s *Store) trackDeliveries(ctx context.Context, cond string, args []any, write func(tx *Store) error) error {

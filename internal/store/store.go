@@ -49,6 +49,9 @@ type Store struct {
 	// batch groups small concurrent writes into shared transactions on
 	// SQLite (see Batched); nil on PostgreSQL.
 	batch *batcher
+	// inBatch, inside a batch's transaction, collects what its writes
+	// leave for the batch's end (see finishBatch).
+	inBatch *batchState
 	// stmts caches prepared statements within one transaction (see
 	// execPrepared); nil outside one.
 	stmts map[string]*sql.Stmt
