@@ -75,6 +75,7 @@ func New(cfg Config) *Server {
 	s.routesPublish()
 	s.routesInbox()
 	s.routesInboxSettings()
+	s.routesInboxTeams()
 	s.routesAnalytics()
 	s.routesUI()
 	for pattern, h := range cfg.Extra {
