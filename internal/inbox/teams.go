@@ -358,3 +358,23 @@ func (s *Service) storeTeam(ctx context.Context, m Message, team int64) error {
 	}
 	return nil
 }
+
+// TeamCandidates lists who may join a team: the people who may answer its
+// unit's inbox and are not members yet.
+func (s *Service) TeamCandidates(ctx context.Context, p *access.Principal, id int64) ([]Assignee, error) {
+	t, err := s.teamFor(ctx, p, id, false)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.cfg.Store.Assignees(ctx, t.UnitPath, answerRoles())
+	if err != nil {
+		return nil, err
+	}
+	out := []Assignee{}
+	for _, a := range all {
+		if !slices.ContainsFunc(t.Members, func(m Assignee) bool { return m.ID == a.ID }) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
