@@ -113,6 +113,9 @@ func (s *Service) Teams(ctx context.Context, p *access.Principal, unit string) (
 		return s.cfg.Store.Teams(ctx, p.Scope(access.ReadInbox), nil)
 	}
 	_, u, err := s.unitFor(ctx, unit)
+	if err != nil && !errs.Is(err, errs.Invalid) {
+		return nil, err
+	}
 	if err != nil || !p.Can(access.ReadInbox, u.Path) {
 		return nil, errs.Field("unit", "no such unit: %q", unit)
 	}
@@ -147,6 +150,9 @@ func (s *Service) checkMembers(ctx context.Context, unitPath, unitKey string, me
 // CreateTeam adds a team to a unit (its managers).
 func (s *Service) CreateTeam(ctx context.Context, p *access.Principal, in TeamInput) (Team, error) {
 	_, u, err := s.unitFor(ctx, strings.TrimSpace(in.Unit))
+	if err != nil && !errs.Is(err, errs.Invalid) {
+		return Team{}, err
+	}
 	if err != nil || !p.Can(access.ReadInbox, u.Path) {
 		if in.Unit == "" {
 			return Team{}, errs.Field("unit", "is required")
