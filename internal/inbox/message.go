@@ -35,6 +35,11 @@ type Message struct {
 	Conversation string   `json:"conversation"`
 	AssignedTo   int64    `json:"assigned_to,omitempty"` // user id
 	LeadID       int64    `json:"lead,omitempty"`
+
+	// AssignedTeam is the conversation's team (TeamName its name).
+	AssignedTeam int64  `json:"assigned_team,omitempty"`
+	TeamName     string `json:"team_name,omitempty"`
+
 	// FirstResponseAt is when a reply first answered the conversation
 	// (set on its messages received before then).
 	FirstResponseAt *time.Time `json:"first_response_at,omitempty"`
@@ -76,6 +81,8 @@ type Filter struct {
 	Status       string
 	Text         string // full-text search
 	Assigned     int64  // user id
+	Team         int64  // the conversation is assigned to this team
+	TeamOf       int64  // the conversation's team has this user as a member
 	Conversation string
 	// SLA keeps waiting messages that are "breached" or "due_soon" at Now
 	// (set by the service).

@@ -59,6 +59,7 @@ type Store interface {
 	CatalogueStore
 	AssigneeStore
 	LabelStore
+	TeamStore
 }
 
 // Config wires the service.
@@ -472,6 +473,10 @@ type Conversation struct {
 	Replies  []Reply   `json:"replies"`
 	// FirstResponseAt is when the conversation was first answered.
 	FirstResponseAt *time.Time `json:"first_response_at,omitempty"`
+
+	// Team is the conversation's team (TeamName its name).
+	Team     int64  `json:"assigned_team,omitempty"`
+	TeamName string `json:"team_name,omitempty"`
 }
 
 // Conversation returns the conversation of a message the caller may read.
@@ -499,7 +504,7 @@ func (s *Service) Conversation(ctx context.Context, p *access.Principal, id int6
 	if err != nil {
 		return Conversation{}, err
 	}
-	c := Conversation{Key: m.Conversation, Channel: m.ChannelID, Status: m.Status, Assigned: m.AssignedTo, Tags: m.Tags, Messages: list, Notes: notes, Replies: replies}
+	c := Conversation{Key: m.Conversation, Channel: m.ChannelID, Status: m.Status, Assigned: m.AssignedTo, Team: m.AssignedTeam, TeamName: m.TeamName, Tags: m.Tags, Messages: list, Notes: notes, Replies: replies}
 	if len(replies) > 0 {
 		t := replies[0].CreatedAt
 		c.FirstResponseAt = &t
@@ -518,9 +523,13 @@ type Patch struct {
 	AssignedTo *int64   `json:"assigned_to"` // 0: nobody
 	AddTags    []string `json:"add_tags"`
 	RemoveTags []string `json:"remove_tags"`
+
+	// AssignedTeam: a team of the conversation's unit or above (0: none).
+	AssignedTeam *int64 `json:"assigned_team"`
 }
 
-// Update changes the status or assignee of a message's conversation.
+// Update changes the status, assignee, team or tags of a message's
+// conversation; every change is checked before any is stored.
 func (s *Service) Update(ctx context.Context, p *access.Principal, id int64, patch Patch) (Message, error) {
 	m, err := s.messageFor(ctx, p, id, access.AnswerInbox)
 	if err != nil {
@@ -546,6 +555,10 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id int64, pat
 			}
 		}
 	}
+	team, teamChanged, err := s.teamPatch(ctx, p, m, patch)
+	if err != nil {
+		return Message{}, err
+	}
 	add, err := cleanTags("add_tags", patch.AddTags)
 	if err != nil {
 		return Message{}, err
@@ -559,6 +572,11 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, id int64, pat
 			return Message{}, errs.Field("assigned_to", "no such user: %d", assignee)
 		}
 		return Message{}, err
+	}
+	if teamChanged {
+		if err := s.storeTeam(ctx, m, team); err != nil {
+			return Message{}, err
+		}
 	}
 	if len(add)+len(remove) > 0 {
 		if err := s.cfg.Store.TagConversation(ctx, m.ChannelID, m.Conversation, add, remove); err != nil {

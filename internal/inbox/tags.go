@@ -49,7 +49,8 @@ func cleanTags(field string, tags []string) ([]string, error) {
 	return out, nil
 }
 
-// withTags fills the messages' conversation tags in place.
+// withTags fills the messages' conversation tags, and their teams (see
+// withTeams), in place.
 func (s *Service) withTags(ctx context.Context, list []Message) error {
 	if len(list) == 0 {
 		return nil
@@ -74,7 +75,7 @@ func (s *Service) withTags(ctx context.Context, list []Message) error {
 		}
 		sort.Strings(list[i].Tags)
 	}
-	return nil
+	return s.withTeams(ctx, list, refs)
 }
 
 // BulkInput is one action on several messages' conversations.
@@ -91,7 +92,7 @@ type BulkResult struct {
 // MaxBulk bounds a bulk action.
 const MaxBulk = 500
 
-// Bulk applies one patch (status, assignee, tags) to the conversations of
+// Bulk applies one patch (status, assignee, team, tags) to the conversations of
 // several messages. Every message is checked first: one the caller may
 // not handle refuses the whole action, naming its index.
 func (s *Service) Bulk(ctx context.Context, p *access.Principal, in BulkInput) (BulkResult, error) {
@@ -100,8 +101,8 @@ func (s *Service) Bulk(ctx context.Context, p *access.Principal, in BulkInput) (
 		return BulkResult{}, errs.Field("ids", "is required")
 	case len(in.IDs) > MaxBulk:
 		return BulkResult{}, errs.Field("ids", "at most %d at once", MaxBulk)
-	case in.Status == nil && in.AssignedTo == nil && len(in.AddTags)+len(in.RemoveTags) == 0:
-		return BulkResult{}, errs.Field("status", "nothing to do: set status, assigned_to, add_tags or remove_tags")
+	case in.Status == nil && in.AssignedTo == nil && in.AssignedTeam == nil && len(in.AddTags)+len(in.RemoveTags) == 0:
+		return BulkResult{}, errs.Field("status", "nothing to do: set status, assigned_to, assigned_team, add_tags or remove_tags")
 	}
 	done := map[ConversationRef]bool{}
 	var ids []int64

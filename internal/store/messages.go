@@ -291,6 +291,12 @@ func (s *Store) messageWhere(scope []string, f inbox.Filter, scan bool) (string,
 	if f.Conversation != "" {
 		add(col+"conversation = $%d", f.Conversation)
 	}
+	if f.Team != 0 {
+		add("("+col+"channel_id, "+col+"conversation) IN (SELECT channel_id, conversation FROM conversation_teams WHERE team_id = $%d)", f.Team)
+	}
+	if f.TeamOf != 0 {
+		add("("+col+"channel_id, "+col+"conversation) IN (SELECT ct.channel_id, ct.conversation FROM conversation_teams ct JOIN team_members tm ON tm.team_id = ct.team_id WHERE tm.user_id = $%d)", f.TeamOf)
+	}
 	switch f.SLA {
 	case inbox.SLABreached:
 		add(col+"sla_due_at <= $%d AND "+col+"first_response_at IS NULL AND "+col+"status <> 'closed'", ms(f.Now))

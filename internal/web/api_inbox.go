@@ -98,6 +98,9 @@ func (s *Server) apiMessages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.Inbox.TeamFilter(r.Context(), principalOf(r), r.URL.Query().Get("team"), &f); err != nil {
+		return err
+	}
 	msgs, total, err := s.Inbox.List(r.Context(), principalOf(r), f)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ type apiOp struct {
 // area's in a file of its own (openapi_publish.go, openapi_inbox.go).
 func apiOps() []apiOp {
 	var all []apiOp
-	for _, ops := range [][]apiOp{directoryOps, publishOps, inboxOps, inboxSettingsOps, analyticsOps} {
+	for _, ops := range [][]apiOp{directoryOps, publishOps, inboxOps, inboxSettingsOps, inboxTeamOps, analyticsOps} {
 		all = append(all, ops...)
 	}
 	return all
@@ -30,7 +30,7 @@ func apiOps() []apiOp {
 // apiSchemas merges every area's schemas.
 func apiSchemas() map[string]any {
 	all := map[string]any{}
-	for _, m := range []map[string]any{schemas, publishSchemas, inboxSchemas, inboxSettingsSchemas, analyticsSchemas} {
+	for _, m := range []map[string]any{schemas, publishSchemas, inboxSchemas, inboxSettingsSchemas, inboxTeamSchemas, analyticsSchemas} {
 		for k, v := range m {
 			all[k] = v
 		}

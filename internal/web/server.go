@@ -76,6 +76,7 @@ func New(cfg Config) *Server {
 	s.routesInbox()
 	s.routesInboxLabels()
 	s.routesInboxSettings()
+	s.routesInboxTeams()
 	s.routesAnalytics()
 	s.routesUI()
 	for pattern, h := range cfg.Extra {

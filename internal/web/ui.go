@@ -47,6 +47,7 @@ func (s *Server) routesUI() {
 	s.routesUIPublish()
 	s.routesUIInbox()
 	s.routesUIInboxSettings()
+	s.routesUIInboxTeams()
 	s.routesUIAnalytics()
 
 	// Anything else answers the 404 page, so that a mistyped address still

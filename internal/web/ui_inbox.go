@@ -49,6 +49,7 @@ type uiInboxPage struct {
 	Query    string
 	Capped   bool
 	Units    []uiOption // the unit filter's choices: the caller's units
+	Teams    []uiOption // the team filter's choices: my teams, the teams of the caller's units
 	// LiveRows: new messages are inserted into the table as they arrive
 	// (the first page of a list that shows any).
 	LiveRows bool
@@ -62,7 +63,7 @@ const uiInboxCountLimit = 10000
 func uiInboxFilter(r *http.Request) (inbox.Filter, map[string]string) {
 	q := r.URL.Query()
 	vals := map[string]string{}
-	for _, n := range []string{"intent", "lang", "status", "unit", "q", "sla", "tag"} {
+	for _, n := range []string{"intent", "lang", "status", "unit", "q", "sla", "tag", "team"} {
 		vals[n] = strings.TrimSpace(q.Get(n))
 	}
 	if _, ok := q["status"]; !ok {
@@ -79,9 +80,30 @@ func uiInboxFilter(r *http.Request) (inbox.Filter, map[string]string) {
 		Limit: uiInboxPageSize, Offset: offset, CountLimit: uiInboxCountLimit}, vals
 }
 
+// uiInboxTeamOptions lists the team filter's choices.
+func (s *Server) uiInboxTeamOptions(r *http.Request, p *access.Principal, selected string) ([]uiOption, error) {
+	teams, err := s.Inbox.Teams(r.Context(), p, "")
+	if err != nil {
+		return nil, err
+	}
+	opts := []uiOption{{Value: "", Label: "any"}, {Value: "mine", Label: "my teams"}}
+	for _, t := range teams {
+		opts = append(opts, uiOption{Value: strconv.FormatInt(t.ID, 10), Label: t.Name + " (" + t.Unit + ")"})
+	}
+	for i := range opts {
+		opts[i].Selected = opts[i].Value == selected
+	}
+	return opts, nil
+}
+
 func (s *Server) uiInbox(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
 	f, vals := uiInboxFilter(r)
-	items, total, err := s.Inbox.List(r.Context(), p, f)
+	err := s.Inbox.TeamFilter(r.Context(), p, vals["team"], &f)
+	var items []inbox.Message
+	var total int
+	if err == nil {
+		items, total, err = s.Inbox.List(r.Context(), p, f)
+	}
 	if err != nil && errs.Is(err, errs.Invalid) {
 		items, total = nil, 0 // a bad filter value shows an empty list
 	} else if err != nil {
@@ -120,6 +142,9 @@ func (s *Server) uiInbox(w http.ResponseWriter, r *http.Request, p *access.Princ
 	for i := range d.Units {
 		d.Units[i].Selected = d.Units[i].Value == vals["unit"]
 	}
+	if d.Teams, err = s.uiInboxTeamOptions(r, p, vals["team"]); err != nil {
+		return err
+	}
 	s.uiTakeFlash(w, r, &d.uiPage)
 	s.uiRender(w, r, http.StatusOK, "inbox_list", d)
 	return nil
@@ -135,6 +160,9 @@ func (s *Server) uiInboxNew(w http.ResponseWriter, r *http.Request, p *access.Pr
 	w.Header().Set("Cache-Control", "no-store")
 	if after <= 0 {
 		return nil
+	}
+	if err := s.Inbox.TeamFilter(r.Context(), p, vals["team"], &f); err != nil {
+		return nil // a bad filter value: the list shows nothing either
 	}
 	_, newer, err := s.Inbox.List(r.Context(), p, f)
 	if err != nil {
@@ -159,10 +187,10 @@ func (s *Server) uiInboxNew(w http.ResponseWriter, r *http.Request, p *access.Pr
 // event): the rows of the messages matching the filter that arrived after
 // the newest one shown, newest first.
 func (s *Server) uiInboxRows(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
-	f, _ := uiInboxFilter(r)
+	f, vals := uiInboxFilter(r)
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
 	w.Header().Set("Cache-Control", "no-store")
-	if after <= 0 {
+	if after <= 0 || s.Inbox.TeamFilter(r.Context(), p, vals["team"], &f) != nil {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		return nil
 	}
@@ -194,6 +222,8 @@ type uiInboxMessagePage struct {
 	// the one who has it.
 	Assignees    []inbox.Assignee
 	AssignedName string
+	// Teams are the teams the conversation may go to.
+	Teams []inbox.Team
 }
 
 func uiID(r *http.Request) (int64, error) {
@@ -235,6 +265,9 @@ func (s *Server) uiInboxMessage(w http.ResponseWriter, r *http.Request, p *acces
 	if d.Assignees, err = s.Inbox.Assignees(r.Context(), p, id); err != nil {
 		return err
 	}
+	if d.Teams, err = s.Inbox.TeamsFor(r.Context(), p, id); err != nil {
+		return err
+	}
 	if c.Assigned != 0 {
 		d.AssignedName = fmt.Sprintf("user %d", c.Assigned)
 		for _, a := range d.Assignees {
@@ -252,7 +285,8 @@ func (s *Server) uiInboxMessage(w http.ResponseWriter, r *http.Request, p *acces
 }
 
 // uiInboxUpdate sets a conversation's status, or assigns it to the caller
-// ("assign": "me") or to nobody ("assign": "none").
+// ("assign": "me"), to nobody ("assign": "none"), to a colleague
+// ("assign_to") or to a team ("assign_team", 0: none).
 func (s *Server) uiInboxUpdate(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
 	id, err := uiID(r)
 	if err != nil {
@@ -268,6 +302,13 @@ func (s *Server) uiInboxUpdate(w http.ResponseWriter, r *http.Request, p *access
 			to = -1 // refused by the service, beside the flash
 		}
 		patch.AssignedTo = &to
+	}
+	if v := r.PostFormValue("assign_team"); v != "" {
+		team, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			team = -1 // refused by the service, beside the flash
+		}
+		patch.AssignedTeam = &team
 	}
 	switch r.PostFormValue("assign") {
 	case "me":
