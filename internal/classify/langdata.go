@@ -8,6 +8,10 @@ package classify
 
 var langCodes = [nLangs]string{"en", "de", "fr", "es", "it", "nl", "pt", "pl"}
 
+// Languages are the language codes the classifier gives a message: the
+// eight it tells apart, and "und" for a message without words.
+func Languages() []string { return append(langCodes[:len(langCodes):len(langCodes)], "und") }
+
 const (
 	lEN = iota
 	lDE

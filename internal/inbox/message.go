@@ -78,6 +78,7 @@ type Filter struct {
 	ChannelID    int64
 	Intent       string
 	Lang         string
+	Queue        string
 	Status       string
 	Text         string // full-text search
 	Assigned     int64  // user id

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -392,6 +393,12 @@ func (s *Service) List(ctx context.Context, p *access.Principal, f Filter) ([]Me
 	f.Now = s.cfg.Now()
 	if f.Intent != "" && !validIntent(f.Intent) {
 		return nil, 0, errs.Field("intent", "must be one of %s", strings.Join(classify.Intents[:], ", "))
+	}
+	if f.Lang != "" && !slices.Contains(classify.Languages(), f.Lang) {
+		return nil, 0, errs.Field("lang", "must be one of %s", strings.Join(classify.Languages(), ", "))
+	}
+	if f.Queue != "" && !validQueue(f.Queue) {
+		return nil, 0, errs.Field("queue", "must be a queue name (lower-case letters, digits, - and _)")
 	}
 	if f.Unit != "" {
 		dir, err := s.directory(ctx, false)

@@ -282,6 +282,9 @@ func (s *Store) messageWhere(scope []string, f inbox.Filter, scan bool) (string,
 	if f.Lang != "" {
 		add(col+"lang = $%d", f.Lang)
 	}
+	if f.Queue != "" {
+		add(col+"queue = $%d", f.Queue)
+	}
 	if f.Status != "" {
 		add(col+"status = $%d", f.Status)
 	}

@@ -70,7 +70,7 @@ func queryInts(r *http.Request, dst map[string]*int) error {
 // messageFilter reads the message list's filters from the query string.
 func messageFilter(r *http.Request) (inbox.Filter, error) {
 	q := r.URL.Query()
-	f := inbox.Filter{Unit: q.Get("unit"), Intent: q.Get("intent"), Lang: q.Get("lang"), Status: q.Get("status"), Text: q.Get("q"), SLA: q.Get("sla"), Tag: q.Get("tag")}
+	f := inbox.Filter{Unit: q.Get("unit"), Intent: q.Get("intent"), Lang: q.Get("lang"), Queue: q.Get("queue"), Status: q.Get("status"), Text: q.Get("q"), SLA: q.Get("sla"), Tag: q.Get("tag")}
 	if f.Lang == "" {
 		f.Lang = q.Get("language")
 	}

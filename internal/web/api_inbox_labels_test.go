@@ -107,3 +107,29 @@ func TestIntentCorrections(t *testing.T) {
 		t.Fatalf("bad since: %d %+v", st, fail)
 	}
 }
+
+// The message list filters by queue; an unknown language or a malformed
+// queue is refused, naming the filter.
+func TestInboxQueueAndLanguageFilters(t *testing.T) {
+	e := newTestEnv(t)
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	de := e.channelOf("bmw-de")
+	var got ingestAnswer
+	e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{
+		msgIn(de, "q1", "p1", "Was kostet das Leasing für einen X5? Ich möchte eine Probefahrt machen."),
+		msgIn(de, "q2", "p2", "Mein iDrive zeigt eine Warnung an, das Navi startet nicht mehr."),
+	}}, &got)
+	var list messageList
+	if st := e.do(adm, "GET", "/api/v1/messages?queue=sales", nil, &list); st != 200 || list.Total != 1 || list.Items[0].ExternalID != "q1" {
+		t.Fatalf("queue=sales: %d %+v", st, list)
+	}
+	if st := e.do(adm, "GET", "/api/v1/messages?queue=support", nil, &list); st != 200 || list.Total != 1 || list.Items[0].ExternalID != "q2" {
+		t.Fatalf("queue=support: %d %+v", st, list)
+	}
+	for q, field := range map[string]string{"lang=xx": "lang", "queue=Sales%21": "queue"} {
+		var fail ingestAnswer
+		if st := e.do(adm, "GET", "/api/v1/messages?"+q, nil, &fail); st != 400 || fail.Error.Field != field {
+			t.Errorf("%s: %d %+v", q, st, fail)
+		}
+	}
+}

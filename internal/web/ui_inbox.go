@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,6 +43,7 @@ type uiInboxPage struct {
 	Total    int
 	Intents  []string
 	Langs    []string
+	Queues   []string
 	Statuses []string
 	Prev     string
 	Next     string
@@ -63,7 +65,7 @@ const uiInboxCountLimit = 10000
 func uiInboxFilter(r *http.Request) (inbox.Filter, map[string]string) {
 	q := r.URL.Query()
 	vals := map[string]string{}
-	for _, n := range []string{"intent", "lang", "status", "unit", "q", "sla", "tag", "team"} {
+	for _, n := range []string{"intent", "lang", "queue", "status", "unit", "q", "sla", "tag", "team"} {
 		vals[n] = strings.TrimSpace(q.Get(n))
 	}
 	if _, ok := q["status"]; !ok {
@@ -76,7 +78,7 @@ func uiInboxFilter(r *http.Request) (inbox.Filter, map[string]string) {
 	if offset < 0 {
 		offset = 0
 	}
-	return inbox.Filter{Intent: vals["intent"], Lang: vals["lang"], Status: vals["status"], Unit: vals["unit"], Text: vals["q"], SLA: vals["sla"], Tag: vals["tag"],
+	return inbox.Filter{Intent: vals["intent"], Lang: vals["lang"], Queue: vals["queue"], Status: vals["status"], Unit: vals["unit"], Text: vals["q"], SLA: vals["sla"], Tag: vals["tag"],
 		Limit: uiInboxPageSize, Offset: offset, CountLimit: uiInboxCountLimit}, vals
 }
 
@@ -112,7 +114,11 @@ func (s *Server) uiInbox(w http.ResponseWriter, r *http.Request, p *access.Princ
 	d := uiInboxPage{uiPage: s.uiBase(r, "Inbox", "inbox"), Filter: vals, Items: items, Total: total,
 		Intents:  []string{"purchase", "support", "complaint", "question", "praise", "spam", "other"},
 		Langs:    []string{"de", "en", "fr", "es", "it", "nl", "pt", "pl"},
+		Queues:   inbox.Queues,
 		Statuses: []string{inbox.StatusOpen, inbox.StatusPending, inbox.StatusClosed}}
+	if q := vals["queue"]; q != "" && !slices.Contains(d.Queues, q) {
+		d.Queues = append(slices.Clip(d.Queues), q) // a rule's own queue
+	}
 	qs := url.Values{}
 	for k, v := range vals {
 		if v != "" {
