@@ -52,6 +52,10 @@ type uiInboxPage struct {
 	Capped   bool
 	Units    []uiOption // the unit filter's choices: the caller's units
 	Teams    []uiOption // the team filter's choices: my teams, the teams of the caller's units
+	// BulkTeams are the teams the checked conversations may be given
+	// (each must be of a conversation's unit or above; the service says
+	// which is not).
+	BulkTeams []uiOption
 	// LiveRows: new messages are inserted into the table as they arrive
 	// (the first page of a list that shows any).
 	LiveRows bool
@@ -150,6 +154,11 @@ func (s *Server) uiInbox(w http.ResponseWriter, r *http.Request, p *access.Princ
 	}
 	if d.Teams, err = s.uiInboxTeamOptions(r, p, vals["team"]); err != nil {
 		return err
+	}
+	for _, o := range d.Teams {
+		if _, err := strconv.ParseInt(o.Value, 10, 64); err == nil {
+			d.BulkTeams = append(d.BulkTeams, uiOption{Value: o.Value, Label: o.Label})
+		}
 	}
 	s.uiTakeFlash(w, r, &d.uiPage)
 	s.uiRender(w, r, http.StatusOK, "inbox_list", d)

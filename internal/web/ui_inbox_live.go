@@ -128,6 +128,12 @@ func (s *Server) uiInboxBulk(w http.ResponseWriter, r *http.Request, p *access.P
 		in.AssignedTo = &none
 	case "tag":
 		in.AddTags = strings.Fields(strings.ReplaceAll(r.PostFormValue("tag"), ",", " "))
+	case "assign_team":
+		team, err := strconv.ParseInt(r.PostFormValue("bulk_team"), 10, 64)
+		if err != nil || team < 0 {
+			team = -1 // refused by the service, beside the flash
+		}
+		in.AssignedTeam = &team
 	}
 	res, err := s.Inbox.Bulk(r.Context(), p, in)
 	if err != nil {

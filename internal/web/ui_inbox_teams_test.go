@@ -129,4 +129,23 @@ func TestUITeams(t *testing.T) {
 	if e.do(agent, "GET", fmt.Sprintf("/api/v1/messages/%d", id), nil, &m); m.AssignedTeam != team.ID {
 		t.Fatalf("team after the refused delete: %+v", m)
 	}
+
+	// The list's bulk actions set a team on the checked conversations too.
+	other := e.ingestOn(adm, e.channelOf("bmw-de"), "u", "Noch eine Frage zum iX1")[0]
+	if _, body := ag.get("/inbox"); !strings.Contains(body, `id="bulk-team"`) || !strings.Contains(body, "Vertrieb Nord (bmw-de)") {
+		t.Fatalf("bulk team picker:\n%s", body)
+	}
+	if st, _, _ := ag.post("/inbox/bulk", url.Values{"ids": {fmt.Sprint(other)}, "action": {"assign_team"}, "bulk_team": {fmt.Sprint(team.ID)}}); st != http.StatusSeeOther {
+		t.Fatalf("bulk team: %d", st)
+	}
+	if e.do(agent, "GET", fmt.Sprintf("/api/v1/messages/%d", other), nil, &m); m.AssignedTeam != team.ID {
+		t.Fatalf("bulk team not set: %+v", m)
+	}
+	if st, _, _ := ag.post("/inbox/bulk", url.Values{"ids": {fmt.Sprint(other)}, "action": {"assign_team"}, "bulk_team": {"0"}}); st != http.StatusSeeOther {
+		t.Fatalf("bulk no team: %d", st)
+	}
+	var after inbox.Message // a fresh one: assigned_team 0 is left out of the JSON
+	if e.do(agent, "GET", fmt.Sprintf("/api/v1/messages/%d", other), nil, &after); after.AssignedTeam != 0 {
+		t.Fatalf("bulk team not taken away: %+v", after)
+	}
 }
