@@ -264,6 +264,10 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 		ln.Close()
 		return err
 	}
+	if err := a.publish.StartSweeper(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	if err := collector.Start(ctx, queue); err != nil {
 		ln.Close()
 		return err

@@ -214,6 +214,9 @@ type Store interface {
 	// and failures.
 	SaveOutcome(ctx context.Context, d Delivery) error
 	OpenDeliveries(ctx context.Context) ([]Delivery, error)
+	// StaleDeliveries lists (at most limit) due deliveries of scheduled
+	// posts, not finished, untouched since before (see SweepStale).
+	StaleDeliveries(ctx context.Context, before time.Time, limit int) ([]int64, error)
 	// OpenDeliveriesOf lists a post's unfinished deliveries with ids
 	// from first to last.
 	OpenDeliveriesOf(ctx context.Context, postID, first, last int64) ([]Delivery, error)
@@ -305,6 +308,9 @@ type Config struct {
 	// it is recorded; an error aborts the step there, as a crash would
 	// (for tests).
 	AfterAnswer func(deliveryID int64, publishErr error) error
+	// StaleAfter is how long a due delivery may go untouched before the
+	// sweep gives it a job of its own (default 2 minutes; see SweepStale).
+	StaleAfter time.Duration
 	// Concurrency bounds the platform calls that fan-out jobs make at
 	// once, across all of them (default 128).
 	Concurrency int
@@ -340,6 +346,9 @@ func NewService(cfg Config) *Service {
 	if cfg.Lease <= 0 {
 		cfg.Lease = 3 * time.Minute
 	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = 2 * time.Minute
+	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 128
 	}
@@ -353,6 +362,7 @@ func (s *Service) UseQueue(q Queue) { s.queue = q }
 func (s *Service) RegisterWorkers(w *river.Workers) {
 	river.AddWorker(w, &deliverWorker{s: s})
 	river.AddWorker(w, &fanoutWorker{s: s})
+	river.AddWorker(w, &sweepWorker{s: s})
 }
 
 // summary says a post's delivery counts in words.

@@ -389,6 +389,29 @@ func (s *Store) Deliveries(ctx context.Context, postID int64) ([]publish.Deliver
 	return s.queryDeliveries(ctx, `d.post_id = $1`, postID)
 }
 
+// StaleDeliveries lists due, unfinished deliveries of scheduled posts that
+// nothing has touched since before (their post due before then too, and
+// any retry time passed), oldest first.
+func (s *Store) StaleDeliveries(ctx context.Context, before time.Time, limit int) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT d.id FROM deliveries d JOIN posts p ON p.id = d.post_id
+		WHERE d.status IN ('scheduled', 'publishing') AND p.status = 'scheduled' AND p.scheduled_at < $1
+		AND d.updated_at < $1 AND (d.not_before IS NULL OR d.not_before < $1)
+		ORDER BY d.id LIMIT $2`, ms(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: stale deliveries: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // OpenDeliveriesOf lists a post's unfinished deliveries with ids from
 // first to last: one chunk of a fan-out (see publish.FanoutArgs).
 func (s *Store) OpenDeliveriesOf(ctx context.Context, postID, first, last int64) ([]publish.Delivery, error) {

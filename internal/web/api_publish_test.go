@@ -726,3 +726,41 @@ func TestOrphanedAttemptOfDeadNodeReconciled(t *testing.T) {
 		t.Fatalf("after reconcile: %+v, %d posts on the platform", d, e.simPosts("bmw_de"))
 	}
 }
+
+// A due delivery that nothing drives (its job lost, or held by a node
+// that died) is given a job by the sweep and published once; one waiting
+// for a retry time, or for approval, is left alone.
+func TestSweepTakesUpForgottenDeliveries(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	admin := e.user("admin@example.com", "group", access.RoleAdmin)
+	a, b := e.channelByHandle("simulator", "bmw_de"), e.channelByHandle("simulator", "mini_de")
+	e.connectSim(a, "bmw_de")
+	e.connectSim(b, "mini_de")
+	// No queue yet: the post's rows are stored, its jobs are not (as if lost).
+	var p publish.Post
+	if code := e.do(admin, "POST", "/api/v1/posts", map[string]any{"text": "forgotten", "channels": []int64{a, b}}, &p); code != 201 {
+		t.Fatalf("post: %d", code)
+	}
+	// The second waits for a retry time an hour ahead.
+	d := p.Deliveries[1]
+	later := time.Now().Add(time.Hour)
+	d.NotBefore = &later
+	if err := e.store.SaveOutcome(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	e.startPublishing(t)
+	time.Sleep(20 * time.Millisecond)
+	e.publish.StaleAfter = 10 * time.Millisecond
+	if n, err := e.publish.SweepStale(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v; want the one forgotten delivery", n, err)
+	}
+	e.waitPost(admin, p.ID, 30*time.Second, func(p publish.Post) bool { return p.Counts[publish.DeliveryPublished] == 1 })
+	if e.simPosts("bmw_de") != 1 || e.simPosts("mini_de") != 0 {
+		t.Fatalf("posts: bmw_de %d, mini_de %d", e.simPosts("bmw_de"), e.simPosts("mini_de"))
+	}
+	// Swept again: nothing forgotten any more.
+	if n, err := e.publish.SweepStale(ctx); err != nil || n != 0 {
+		t.Fatalf("second sweep: %d, %v", n, err)
+	}
+}
