@@ -130,12 +130,14 @@ type serveFlags struct {
 	cookieSecure string
 	publicURL    string
 	pollInterval time.Duration
+	trustedProxy string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.publicURL, "public-url", envOr("VERNETZEN_PUBLIC_URL", ""), "the hub's address as browsers and platforms reach it, for OAuth callbacks, webhooks and the media links Instagram fetches (VERNETZEN_PUBLIC_URL; default http://ADDR, which gives no media links)")
 	fs.DurationVar(&f.pollInterval, "poll-interval", time.Minute, "pause between polls of a quiet channel")
 	fs.StringVar(&f.logFormat, "log-format", envOr("VERNETZEN_LOG_FORMAT", "text"), "log format: text or json (VERNETZEN_LOG_FORMAT)")
+	fs.StringVar(&f.trustedProxy, "trusted-proxy", envOr("VERNETZEN_TRUSTED_PROXY", ""), "reverse proxies whose X-Forwarded-For names the client, as IPs or CIDR prefixes, comma-separated (VERNETZEN_TRUSTED_PROXY); login throttling counts per client")
 	fs.StringVar(&f.cookieSecure, "cookie-secure", envOr("VERNETZEN_COOKIE_SECURE", "auto"), "mark cookies Secure: auto, true, false (VERNETZEN_COOKIE_SECURE)")
 }
 
@@ -165,6 +167,10 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	secure, err := cookieSecure(sf.cookieSecure, g.addr)
 	if err != nil {
 		return err
+	}
+	proxies, err := web.ParseTrustedProxies(sf.trustedProxy)
+	if err != nil {
+		return errs.Field("trusted-proxy", "%v", err)
 	}
 	ln, err := net.Listen("tcp", g.addr)
 	if err != nil {
@@ -274,7 +280,7 @@ func serve(ctx context.Context, a *app, g *globals, sf serveFlags, log *slog.Log
 	}
 	srv := web.New(web.Config{Org: a.org, Access: a.access, Connections: a.connections, Publish: a.publish, Inbox: a.inbox, Leads: a.leads,
 		Analytics: analytics.NewService(a.store, a.org), DB: a.store, Log: log,
-		Version: versionString(), SecureCookies: secure, Extra: extra})
+		Version: versionString(), SecureCookies: secure, TrustedProxies: proxies, Extra: extra})
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	// Open event streams would hold Shutdown up: end them when it starts.
 	hs.RegisterOnShutdown(a.inbox.Close)

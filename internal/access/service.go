@@ -37,20 +37,33 @@ type Store interface {
 	CreateSession(ctx context.Context, hash string, userID int64, csrf string, expires time.Time) error
 	SessionByHash(ctx context.Context, hash string) (userID int64, csrf string, err error)
 	DeleteSession(ctx context.Context, hash string) error
-	RecordLoginFailure(ctx context.Context, email string) error
-	LoginFailures(ctx context.Context, email string, since time.Time) (int, error)
-	ClearLoginFailures(ctx context.Context, email string) error
+	RecordLoginFailure(ctx context.Context, email, client string) error
+	LoginFailures(ctx context.Context, email, client string, since time.Time) (LoginFailureCounts, error)
+	ClearLoginFailures(ctx context.Context, email, client string) error
 	UnitRefByKey(ctx context.Context, key string) (UnitRef, error)
 }
 
-// Login throttling: after MaxLoginFailures failures within LoginWindow, an
-// address is refused until the window has passed. Counted in the database,
-// so it holds across restarts and nodes.
+// Login throttling, counted in the database so that it holds across
+// restarts and nodes. After MaxLoginFailures failures within LoginWindow
+// at one address from one client (IP), that pair is refused until the
+// window has passed: failing from elsewhere can't lock a person out.
+// Guessing spread wide is stopped by the totals: MaxAddressFailures at one
+// address from anywhere, MaxClientFailures from one client at any address.
 const (
-	MaxLoginFailures = 5
+	MaxLoginFailures   = 5
+	MaxAddressFailures = 50
+	MaxClientFailures  = 100
 	LoginWindow      = 15 * time.Minute
 	SessionLifetime  = 12 * time.Hour
 )
+
+// LoginFailureCounts are the failed logins within the window that
+// throttling weighs.
+type LoginFailureCounts struct {
+	Pair    int // at the address from the client
+	Address int // at the address from anywhere
+	Client  int // from the client at any address
+}
 
 // Service is users, grants, tokens and sessions.
 type Service struct {
@@ -85,14 +98,14 @@ func (s *Service) principal(ctx context.Context, u User) (*Principal, error) {
 
 // Login checks an e-mail and password and opens a session. It returns the
 // session's cookie value (shown once; stored hashed) and its CSRF token.
-func (s *Service) Login(ctx context.Context, email, password string) (session, csrf string, err error) {
+func (s *Service) Login(ctx context.Context, email, password, client string) (session, csrf string, err error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	n, err := s.store.LoginFailures(ctx, email, s.now().Add(-LoginWindow))
+	n, err := s.store.LoginFailures(ctx, email, client, s.now().Add(-LoginWindow))
 	if err != nil {
 		return "", "", err
 	}
-	if n >= MaxLoginFailures {
-		return "", "", errs.E(errs.RateLimited, "too many failed logins for this address; try again in %d minutes", int(LoginWindow.Minutes()))
+	if n.Pair >= MaxLoginFailures || n.Address >= MaxAddressFailures || n.Client >= MaxClientFailures {
+		return "", "", errs.E(errs.RateLimited, "too many failed logins; try again in %d minutes", int(LoginWindow.Minutes()))
 	}
 	u, hash, err := s.store.UserByEmail(ctx, email)
 	if err != nil && !errs.Is(err, errs.NotFound) {
@@ -102,12 +115,12 @@ func (s *Service) Login(ctx context.Context, email, password string) (session, c
 		CheckPassword(dummyHash, password)
 	}
 	if err != nil || !CheckPassword(hash, password) || u.Disabled {
-		if err := s.store.RecordLoginFailure(ctx, email); err != nil {
+		if err := s.store.RecordLoginFailure(ctx, email, client); err != nil {
 			return "", "", err
 		}
 		return "", "", errs.E(errs.Unauthorized, "wrong e-mail or password")
 	}
-	if err := s.store.ClearLoginFailures(ctx, email); err != nil {
+	if err := s.store.ClearLoginFailures(ctx, email, client); err != nil {
 		return "", "", err
 	}
 	session = NewSecret("", 32)

@@ -324,10 +324,11 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	return nil
 }
 
-// RecordLoginFailure notes a failed login for throttling.
-func (s *Store) RecordLoginFailure(ctx context.Context, email string) error {
+// RecordLoginFailure notes a failed login at an address from a client for
+// throttling.
+func (s *Store) RecordLoginFailure(ctx context.Context, email, client string) error {
 	now := s.now()
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO login_failures (email, at) VALUES ($1, $2)`, email, ms(now)); err != nil {
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO login_failures (email, client, at) VALUES ($1, $2, $3)`, email, client, ms(now)); err != nil {
 		return fmt.Errorf("store: record login failure: %w", err)
 	}
 	// Keep the table small: nothing older than a day matters.
@@ -337,18 +338,25 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email string) error {
 	return nil
 }
 
-// LoginFailures counts failed logins for an e-mail since a time.
-func (s *Store) LoginFailures(ctx context.Context, email string, since time.Time) (int, error) {
-	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2`, email, ms(since)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count login failures: %w", err)
+// LoginFailures counts failed logins since a time: at the address from
+// the client, at the address from anywhere, and from the client at any
+// address.
+func (s *Store) LoginFailures(ctx context.Context, email, client string, since time.Time) (access.LoginFailureCounts, error) {
+	var c access.LoginFailureCounts
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM login_failures WHERE email = $1 AND client = $2 AND at >= $3),
+		(SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $3),
+		(SELECT COUNT(*) FROM login_failures WHERE client = $2 AND at >= $3)`, email, client, ms(since)).Scan(&c.Pair, &c.Address, &c.Client)
+	if err != nil {
+		return c, fmt.Errorf("store: count login failures: %w", err)
 	}
-	return n, nil
+	return c, nil
 }
 
-// ClearLoginFailures forgets failures after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM login_failures WHERE email = $1`, email); err != nil {
+// ClearLoginFailures forgets an address's failures from a client after it
+// logged in from there.
+func (s *Store) ClearLoginFailures(ctx context.Context, email, client string) error {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM login_failures WHERE email = $1 AND client = $2`, email, client); err != nil {
 		return fmt.Errorf("store: clear login failures: %w", err)
 	}
 	return nil

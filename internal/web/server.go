@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -48,6 +49,9 @@ type Config struct {
 	// http://127.0.0.1 turns it off, since browsers drop Secure cookies
 	// sent over plain HTTP except on localhost.
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for login throttling); none: the peer is the client.
+	TrustedProxies []netip.Prefix
 	// Extra mounts more handlers (the simulator platform, webhooks) under
 	// the given patterns.
 	Extra map[string]http.Handler

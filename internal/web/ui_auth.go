@@ -52,7 +52,7 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request) {
 		f.Errors["password"] = "enter your password"
 		status = http.StatusBadRequest
 	default:
-		session, _, err := s.Access.Login(r.Context(), f.Values["email"], password)
+		session, _, err := s.Access.Login(r.Context(), f.Values["email"], password, clientIP(r, s.TrustedProxies))
 		if err == nil {
 			http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: session, Path: "/", HttpOnly: true,
 				Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})

@@ -533,7 +533,7 @@ func TestUIAdmin(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no generated password shown\n%s", body)
 	}
-	if _, _, err := e.access.Login(context.Background(), "new@example.com", m[1]); err != nil {
+	if _, _, err := e.access.Login(context.Background(), "new@example.com", m[1], "192.0.2.1"); err != nil {
 		t.Fatalf("the shown password does not log in: %v", err)
 	}
 	st, _, body = b.post("/admin/users", url.Values{"email": {"not an address"}})
@@ -569,7 +569,7 @@ func TestUIAdmin(t *testing.T) {
 		if st, _, _ := b.post("/admin/users/"+strconv.FormatInt(u.ID, 10)+"/status", url.Values{"disabled": {"true"}}); st != http.StatusSeeOther {
 			t.Fatalf("disable: %d", st)
 		}
-		if _, _, err := e.access.Login(context.Background(), "new@example.com", m[1]); err == nil {
+		if _, _, err := e.access.Login(context.Background(), "new@example.com", m[1], "192.0.2.1"); err == nil {
 			t.Error("a disabled user logs in")
 		}
 	}
