@@ -53,8 +53,8 @@ const (
 	MaxLoginFailures   = 5
 	MaxAddressFailures = 50
 	MaxClientFailures  = 100
-	LoginWindow      = 15 * time.Minute
-	SessionLifetime  = 12 * time.Hour
+	LoginWindow        = 15 * time.Minute
+	SessionLifetime    = 12 * time.Hour
 )
 
 // LoginFailureCounts are the failed logins within the window that
