@@ -58,9 +58,10 @@ type ModelInput struct {
 // catalogueCache is the classifier compiled from the catalogues, rebuilt
 // when they change (training takes a while: not per directory reload).
 type catalogueCache struct {
-	mu  sync.Mutex
-	key string
-	cls *classify.Classifier
+	mu       sync.Mutex
+	key      string
+	cls      *classify.Classifier
+	training bool // a new one is being trained in the background
 }
 
 // brandUnits are the units that hold a catalogue, by id.
@@ -111,34 +112,66 @@ func catalogues(units []UnitRef, stored []StoredCatalogue) []BrandCatalogue {
 	return out
 }
 
-// classifierFor returns the classifier of the catalogues: the configured
-// one when the service was given a classifier, the built-in catalogue's
-// when the organisation has no brand units.
-func (s *Service) classifierFor(units []UnitRef, stored []StoredCatalogue) *classify.Classifier {
+// classifierFor returns the classifier of the catalogues, trained on the
+// labelled data and the agents' intent corrections: the configured one
+// when the service was given a classifier, the built-in catalogue's when
+// the organisation has no brand units and there are no corrections. When
+// a catalogue or the corrections changed it is trained anew, in the
+// background once there is one to go on with: ingest does not wait.
+func (s *Service) classifierFor(ctx context.Context, units []UnitRef, stored []StoredCatalogue) (*classify.Classifier, error) {
 	if s.cfg.Classifier != nil {
-		return s.cls
+		return s.cls, nil
+	}
+	n, latest, err := s.cfg.Store.IntentCorrectionStamp(ctx)
+	if err != nil {
+		return nil, err
 	}
 	cats := catalogues(units, stored)
 	var key strings.Builder
 	for _, c := range cats {
 		fmt.Fprintf(&key, "%s:%d:%t:%s;", c.Unit, c.Version, c.Seeded, c.Brand.Name)
 	}
-	if len(cats) == 0 {
-		return s.cls
+	fmt.Fprintf(&key, "corrections:%d:%d", n, latest.UnixNano())
+	if len(cats) == 0 && n == 0 {
+		return s.cls, nil
 	}
-	s.catalogue.mu.Lock()
-	defer s.catalogue.mu.Unlock()
-	if s.catalogue.cls != nil && s.catalogue.key == key.String() {
-		return s.catalogue.cls
+	c := &s.catalogue
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cls != nil && (c.key == key.String() || c.training) {
+		return c.cls, nil
 	}
-	var cat classify.Catalogue
-	for _, c := range cats {
-		if len(c.Brand.Models) > 0 {
-			cat.Brands = append(cat.Brands, c.Brand)
+	cat := classify.DefaultCatalogue()
+	if len(cats) > 0 {
+		cat = classify.Catalogue{}
+		for _, bc := range cats {
+			if len(bc.Brand.Models) > 0 {
+				cat.Brands = append(cat.Brands, bc.Brand)
+			}
 		}
 	}
-	s.catalogue.key, s.catalogue.cls = key.String(), classify.New(cat)
-	return s.catalogue.cls
+	var corrections []Correction
+	if n > 0 {
+		if corrections, err = s.cfg.Store.RecentIntentCorrections(ctx, maxTrainingCorrections); err != nil {
+			return nil, err
+		}
+	}
+	train := func() *classify.Classifier {
+		return classify.NewTrained(cat, append(classify.TrainingSet(), correctionRecords(corrections)...))
+	}
+	if c.cls == nil {
+		c.key, c.cls = key.String(), train()
+		return c.cls, nil
+	}
+	c.training = true
+	go func(k string) {
+		cls := train()
+		c.mu.Lock()
+		c.key, c.cls, c.training = k, cls, false
+		c.mu.Unlock()
+		s.Invalidate() // the next message takes the new classifier
+	}(key.String())
+	return c.cls, nil
 }
 
 // Catalogues lists the catalogues of the brand units the caller sees.

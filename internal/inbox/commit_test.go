@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
 )
@@ -34,6 +35,10 @@ func (w *writeLog) InboxChannels(context.Context) ([]ChannelRef, error) {
 func (w *writeLog) SLASettings(context.Context) ([]SLASettings, error) { return nil, nil }
 
 func (w *writeLog) RoutingRules(context.Context) ([]RoutingRule, error) { return nil, nil }
+
+func (w *writeLog) IntentCorrectionStamp(context.Context) (int, time.Time, error) {
+	return 0, time.Time{}, nil
+}
 
 func (w *writeLog) VehicleCatalogues(context.Context) ([]StoredCatalogue, error) { return nil, nil }
 

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,24 @@ type Correction struct {
 type LabelStore interface {
 	CorrectIntent(ctx context.Context, m Message, intent, queue string, by int64, at time.Time) error
 	IntentCorrections(ctx context.Context, scope []string, since time.Time, limit int) ([]Correction, error)
+	// IntentCorrectionStamp says how many corrections there are and when
+	// the latest was made (the classifier is retrained when it changes).
+	IntentCorrectionStamp(ctx context.Context) (int, time.Time, error)
+	// RecentIntentCorrections lists the latest corrections, newest first.
+	RecentIntentCorrections(ctx context.Context, limit int) ([]Correction, error)
+}
+
+// maxTrainingCorrections bounds the corrections the classifier learns
+// from (the most recent ones), and with them the time retraining takes.
+const maxTrainingCorrections = 10000
+
+// correctionRecords are the corrections as labelled records.
+func correctionRecords(list []Correction) []classify.Record {
+	out := make([]classify.Record, len(list))
+	for i, c := range list {
+		out[i] = classify.Record{ID: fmt.Sprintf("msg-%d", c.MessageID), Text: c.Text, Lang: c.Lang, Intent: c.Intent, Models: c.Models}
+	}
+	return out
 }
 
 // CorrectIntent sets message id's intent as the caller reads it.

@@ -76,7 +76,9 @@ func (s *Service) directory(ctx context.Context, force bool) (*directory, error)
 		d.rules[r.UnitID] = append(d.rules[r.UnitID], compileRule(r))
 	}
 	d.catalogues = catalogues(units, stored)
-	d.cls = s.classifierFor(units, stored)
+	if d.cls, err = s.classifierFor(ctx, units, stored); err != nil {
+		return nil, err
+	}
 	s.dir, s.loaded = d, s.cfg.Now()
 	return s.dir, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -30,6 +31,33 @@ func (s *Store) CorrectIntent(ctx context.Context, m inbox.Message, intent, queu
 	})
 }
 
+// IntentCorrectionStamp counts the corrections and finds the latest.
+func (s *Store) IntentCorrectionStamp(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var latest sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*), MAX(intent_corrected_at) FROM messages WHERE intent_corrected_at IS NOT NULL`).Scan(&n, &latest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("store: intent corrections: %w", err)
+	}
+	var t time.Time
+	if latest.Valid {
+		t = fromMS(latest.Int64)
+	}
+	return n, t, nil
+}
+
+// RecentIntentCorrections lists the latest corrections in every unit,
+// newest first.
+func (s *Store) RecentIntentCorrections(ctx context.Context, limit int) ([]inbox.Correction, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, text, lang, intent, models, intent_corrected_at FROM messages
+		WHERE intent_corrected_at IS NOT NULL ORDER BY intent_corrected_at DESC, id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: recent intent corrections: %w", err)
+	}
+	defer rows.Close()
+	return scanCorrections(rows)
+}
+
 // IntentCorrections lists the messages within scope (unit paths) whose
 // intent an agent corrected since then, oldest correction first: labelled
 // data in the classifier's format.
@@ -44,6 +72,10 @@ func (s *Store) IntentCorrections(ctx context.Context, scope []string, since tim
 		return nil, fmt.Errorf("store: intent corrections: %w", err)
 	}
 	defer rows.Close()
+	return scanCorrections(rows)
+}
+
+func scanCorrections(rows *sql.Rows) ([]inbox.Correction, error) {
 	var list []inbox.Correction
 	for rows.Next() {
 		var c inbox.Correction

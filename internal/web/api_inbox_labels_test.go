@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vernetzen/vernetzen/internal/access"
 	"github.com/vernetzen/vernetzen/internal/classify"
@@ -131,5 +132,53 @@ func TestInboxQueueAndLanguageFilters(t *testing.T) {
 		if st := e.do(adm, "GET", "/api/v1/messages?"+q, nil, &fail); st != 400 || fail.Error.Field != field {
 			t.Errorf("%s: %d %+v", q, st, fail)
 		}
+	}
+}
+
+// The classifier learns from the agents' corrections: wording it reads
+// wrong, corrected a few times, is read right in the next message.
+func TestClassifierLearnsFromCorrections(t *testing.T) {
+	e := newTestEnv(t)
+	adm := e.user("admin@example.com", "group", access.RoleAdmin)
+	de := e.channelOf("bmw-de")
+	var got ingestAnswer
+	// Made-up slang the labelled data has never seen.
+	texts := []string{"zorblek den X3 fürs Geschäft", "zorblek iX1 bis Juni?", "zorblek jemand einen i4 für mich",
+		"wir zorbleken zwei X5", "zorblek den neuen X1 bitte", "zorblek mir einen M3"}
+	var batch []any
+	for i, text := range texts {
+		batch = append(batch, msgIn(de, fmt.Sprintf("z%d", i), fmt.Sprintf("zp%d", i), text))
+	}
+	e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": batch}, &got)
+	var list messageList
+	e.do(adm, "GET", "/api/v1/messages?q=zorblek", nil, &list)
+	for _, m := range list.Items {
+		if m.Intent != "purchase" {
+			if st := e.do(adm, "PUT", fmt.Sprintf("/api/v1/messages/%d/intent", m.ID), map[string]any{"intent": "purchase"}, nil); st != 200 {
+				t.Fatalf("correct: %d", st)
+			}
+		}
+	}
+	probe := "zorblek einen X2"
+	before := classify.New(classify.DefaultCatalogue()).Classify(probe)
+	if before.Intent == "purchase" {
+		t.Skipf("the shipped classifier already reads %q as purchase", probe)
+	}
+	// The next ingest after the directory's reload notices the corrections
+	// and trains a new classifier in the background; messages go on with
+	// the old one meanwhile, then take the new one.
+	e.inbox.Invalidate()
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		e.do(adm, "POST", "/api/v1/messages", map[string]any{"messages": []any{msgIn(de, fmt.Sprint("probe", i), fmt.Sprint("pp", i), probe)}}, &got)
+		var m messageList
+		e.do(adm, "GET", "/api/v1/messages?channel="+fmt.Sprint(de)+"&q=X2&limit=1", nil, &m)
+		if len(m.Items) == 1 && m.Items[0].Intent == "purchase" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d corrections the probe still reads as %+v (the shipped model: %s)", len(texts), m.Items, before.Intent)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
