@@ -59,7 +59,8 @@ type ModelInput struct {
 // when they change (training takes a while: not per directory reload).
 type catalogueCache struct {
 	mu       sync.Mutex
-	key      string
+	key      string // the catalogues and the corrections it was trained on
+	catKey   string // the catalogues alone
 	cls      *classify.Classifier
 	training bool // a new one is being trained in the background
 }
@@ -127,18 +128,18 @@ func (s *Service) classifierFor(ctx context.Context, units []UnitRef, stored []S
 		return nil, err
 	}
 	cats := catalogues(units, stored)
-	var key strings.Builder
+	var catKey strings.Builder
 	for _, c := range cats {
-		fmt.Fprintf(&key, "%s:%d:%t:%s;", c.Unit, c.Version, c.Seeded, c.Brand.Name)
+		fmt.Fprintf(&catKey, "%s:%d:%t:%s;", c.Unit, c.Version, c.Seeded, c.Brand.Name)
 	}
-	fmt.Fprintf(&key, "corrections:%d:%d", n, latest.UnixNano())
+	key := fmt.Sprintf("%s|corrections:%d:%d", catKey.String(), n, latest.UnixNano())
 	if len(cats) == 0 && n == 0 {
 		return s.cls, nil
 	}
 	c := &s.catalogue
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cls != nil && (c.key == key.String() || c.training) {
+	if c.cls != nil && (c.key == key || c.training) && c.catKey == catKey.String() {
 		return c.cls, nil
 	}
 	cat := classify.DefaultCatalogue()
@@ -159,18 +160,22 @@ func (s *Service) classifierFor(ctx context.Context, units []UnitRef, stored []S
 	train := func() *classify.Classifier {
 		return classify.NewTrained(cat, append(classify.TrainingSet(), correctionRecords(corrections)...))
 	}
-	if c.cls == nil {
-		c.key, c.cls = key.String(), train()
+	if c.cls == nil || c.catKey != catKey.String() {
+		// A catalogue edit applies to the very next message.
+		c.key, c.catKey, c.cls = key, catKey.String(), train()
 		return c.cls, nil
 	}
 	c.training = true
-	go func(k string) {
+	go func() {
 		cls := train()
 		c.mu.Lock()
-		c.key, c.cls, c.training = k, cls, false
+		if c.catKey == catKey.String() { // not overtaken by a catalogue edit
+			c.key, c.cls = key, cls
+		}
+		c.training = false
 		c.mu.Unlock()
 		s.Invalidate() // the next message takes the new classifier
-	}(key.String())
+	}()
 	return c.cls, nil
 }
 
