@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"strings"
@@ -169,6 +170,17 @@ func TestUIAnalyticsPage(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `id="audience-data"`) || !strings.Contains(body, "<td>Facebook</td><td>500</td><td>540</td><td>40</td>") ||
 		!strings.Contains(body, "uplot.min.js") || !strings.Contains(body, "format=csv") {
 		t.Fatalf("analytics page: %d\n%s", code, body)
+	}
+	// Every table the page shows downloads as CSV, from the page's links.
+	for _, api := range []string{"overview", "care", "funnel"} {
+		i := strings.Index(body, `href="/api/v1/analytics/`+api+`?`)
+		if i < 0 {
+			t.Fatalf("no CSV link for %s", api)
+		}
+		link := html.UnescapeString(body[i+len(`href="`) : i+len(`href="`)+strings.Index(body[i+len(`href="`):], `"`)])
+		if code, csv := b.get(link); code != 200 || !strings.Contains(csv, ",") || strings.HasPrefix(csv, "{") {
+			t.Fatalf("%s CSV: %d\n%.300s", api, code, csv)
+		}
 	}
 	// A unit out of scope is an error on the page, not someone else's numbers.
 	code, body = b.get("/analytics?unit=bmw")

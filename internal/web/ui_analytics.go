@@ -43,6 +43,8 @@ type uiAnalyticsPage struct {
 	Audience        *uiAudienceTable
 	TopicAudience   *uiAudienceTable
 	DemographicsCSV string
+	// TopicsCSV, CareCSV and FunnelCSV download those tables.
+	TopicsCSV, CareCSV, FunnelCSV string
 }
 
 func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.Principal) error {
@@ -66,6 +68,9 @@ func (s *Server) uiAnalytics(w http.ResponseWriter, r *http.Request, p *access.P
 		d.Chart = template.JS(b)
 		v := url.Values{"unit": {o.Unit}, "from": {o.Period.From}, "to": {o.Period.To}, "format": {"csv"}}
 		d.CSV = "/api/v1/analytics/overview?" + v.Encode()
+		d.TopicsCSV = "/api/v1/analytics/topics?" + v.Encode()
+		d.CareCSV = "/api/v1/analytics/care?" + v.Encode()
+		d.FunnelCSV = "/api/v1/analytics/funnel?" + v.Encode()
 		if mix, _, err := s.Analytics.Topics(r.Context(), p, o.Unit, o.Period.From, o.Period.To, o.Period.TimeZone); err == nil {
 			d.Topics = mix
 			d.TopicAudience = uiTopicAudienceRows(mix)
