@@ -96,16 +96,11 @@ func (s *Store) queryConnections(ctx context.Context, where string, args ...any)
 	if err != nil {
 		return nil, fmt.Errorf("store: list connections: %w", err)
 	}
-	defer rows.Close()
-	var list []connection.Connection
-	for rows.Next() {
-		c, err := scanConnection(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list connections: %w", err)
-		}
-		list = append(list, c)
+	list, err := scanAll(rows, scanConnection)
+	if err != nil {
+		return nil, fmt.Errorf("store: list connections: %w", err)
 	}
-	return list, rows.Err()
+	return list, nil
 }
 
 // Connections lists every connection.

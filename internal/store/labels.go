@@ -54,8 +54,7 @@ func (s *Store) RecentIntentCorrections(ctx context.Context, limit int) ([]inbox
 	if err != nil {
 		return nil, fmt.Errorf("store: recent intent corrections: %w", err)
 	}
-	defer rows.Close()
-	return scanCorrections(rows)
+	return scanAll(rows, scanCorrection)
 }
 
 // IntentCorrections lists the messages within scope (unit paths) whose
@@ -71,21 +70,14 @@ func (s *Store) IntentCorrections(ctx context.Context, scope []string, since tim
 	if err != nil {
 		return nil, fmt.Errorf("store: intent corrections: %w", err)
 	}
-	defer rows.Close()
-	return scanCorrections(rows)
+	return scanAll(rows, scanCorrection)
 }
 
-func scanCorrections(rows *sql.Rows) ([]inbox.Correction, error) {
-	var list []inbox.Correction
-	for rows.Next() {
-		var c inbox.Correction
-		var models string
-		var at int64
-		if err := rows.Scan(&c.MessageID, &c.Text, &c.Lang, &c.Intent, &models, &at); err != nil {
-			return nil, err
-		}
-		c.Models, c.CorrectedAt = splitModels(models), fromMS(at)
-		list = append(list, c)
-	}
-	return list, rows.Err()
+func scanCorrection(row scanner) (inbox.Correction, error) {
+	var c inbox.Correction
+	var models string
+	var at int64
+	err := row.Scan(&c.MessageID, &c.Text, &c.Lang, &c.Intent, &models, &at)
+	c.Models, c.CorrectedAt = splitModels(models), fromMS(at)
+	return c, err
 }

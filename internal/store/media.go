@@ -94,16 +94,7 @@ func (s *Store) MediaList(ctx context.Context, scope []string, unitPath string, 
 	if err != nil {
 		return nil, fmt.Errorf("store: media list: %w", err)
 	}
-	defer rows.Close()
-	var list []publish.Media
-	for rows.Next() {
-		m, err := scanMedia(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, m)
-	}
-	return list, rows.Err()
+	return scanAll(rows, scanMedia)
 }
 
 // MediaUsers lists the posts that carry a media file (as their own

@@ -241,16 +241,7 @@ func (s *Store) PostsByIDs(ctx context.Context, scope []string, ids []int64) ([]
 	if err != nil {
 		return nil, fmt.Errorf("store: posts: %w", err)
 	}
-	defer rows.Close()
-	var list []publish.Post
-	for rows.Next() {
-		p, err := scanPost(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, p)
-	}
-	return list, rows.Err()
+	return scanAll(rows, scanPost)
 }
 
 // Posts lists posts within scope that pass the filter, by scheduled time,
@@ -342,16 +333,7 @@ func (s *Store) queryDeliveries(ctx context.Context, where string, args ...any) 
 	if err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}
-	defer rows.Close()
-	var list []publish.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, d)
-	}
-	return list, rows.Err()
+	return scanAll(rows, scanDelivery)
 }
 
 // DeliveryCounts counts the given posts' deliveries by status.
@@ -400,16 +382,14 @@ func (s *Store) StaleDeliveries(ctx context.Context, before time.Time, limit int
 	if err != nil {
 		return nil, fmt.Errorf("store: stale deliveries: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanAll(rows, scanID)
+}
+
+// scanID reads a row of one id.
+func scanID(row scanner) (int64, error) {
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 // OpenDeliveriesOf lists a post's unfinished deliveries with ids from
@@ -710,16 +690,7 @@ func (s *Store) Campaigns(ctx context.Context, scope []string) ([]publish.Campai
 	if err != nil {
 		return nil, fmt.Errorf("store: campaigns: %w", err)
 	}
-	defer rows.Close()
-	var list []publish.Campaign
-	for rows.Next() {
-		c, err := scanCampaign(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, c)
-	}
-	return list, rows.Err()
+	return scanAll(rows, scanCampaign)
 }
 
 // ---- syndication ----
@@ -761,16 +732,7 @@ func (s *Store) Offers(ctx context.Context, postID int64, limit int) ([]publish.
 	if err != nil {
 		return nil, fmt.Errorf("store: offers: %w", err)
 	}
-	defer rows.Close()
-	var list []publish.Offer
-	for rows.Next() {
-		o, err := scanOffer(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, o)
-	}
-	return list, rows.Err()
+	return scanAll(rows, scanOffer)
 }
 
 // OfferByID returns one offer.

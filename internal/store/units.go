@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,6 +18,20 @@ const unitColumns = `u.id, u.key, u.name, u.kind, COALESCE(u.parent_id, 0), COAL
 const unitFrom = ` FROM units u LEFT JOIN units p ON p.id = u.parent_id`
 
 type scanner interface{ Scan(dest ...any) error }
+
+// scanAll reads every row of rows with scan and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var list []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	return list, rows.Err()
+}
 
 func scanUnit(row scanner) (org.Unit, error) {
 	var u org.Unit
@@ -49,16 +64,11 @@ func (s *Store) Units(ctx context.Context, scope []string) ([]org.Unit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: list units: %w", err)
 	}
-	defer rows.Close()
-	var list []org.Unit
-	for rows.Next() {
-		u, err := scanUnit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list units: %w", err)
-		}
-		list = append(list, u)
+	list, err := scanAll(rows, scanUnit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list units: %w", err)
 	}
-	return list, rows.Err()
+	return list, nil
 }
 
 // UnitByKey returns the unit with the given key.

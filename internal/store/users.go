@@ -246,16 +246,11 @@ func (s *Store) Tokens(ctx context.Context, userID int64) ([]access.Token, error
 	if err != nil {
 		return nil, fmt.Errorf("store: list tokens: %w", err)
 	}
-	defer rows.Close()
-	var list []access.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list tokens: %w", err)
-		}
-		list = append(list, t)
+	list, err := scanAll(rows, scanToken)
+	if err != nil {
+		return nil, fmt.Errorf("store: list tokens: %w", err)
 	}
-	return list, rows.Err()
+	return list, nil
 }
 
 // TokenByID returns one token's record.
