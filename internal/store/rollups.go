@@ -11,8 +11,11 @@ package store
 // from the raw tables.
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -175,6 +178,10 @@ type audienceKey struct {
 	platform string
 }
 
+func (a audienceKey) compare(b audienceKey) int {
+	return cmp.Or(cmp.Compare(a.unitID, b.unitID), cmp.Compare(a.day, b.day), cmp.Compare(a.platform, b.platform))
+}
+
 // audienceDelta collects changes to audience_rollup: followers, channels
 // known and growth, per subtree, day and platform.
 type audienceDelta map[audienceKey][3]int64
@@ -207,26 +214,12 @@ func (d audienceDelta) add(place channelPlace, series map[string]int64, sign int
 
 func (s *Store) applyAudience(ctx context.Context, d audienceDelta) error {
 	// In one order, so that writers on PostgreSQL can't deadlock.
-	keys := make([]audienceKey, 0, len(d))
-	for k := range d {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.unitID != b.unitID {
-			return a.unitID < b.unitID
-		}
-		if a.day != b.day {
-			return a.day < b.day
-		}
-		return a.platform < b.platform
-	})
-	for _, k := range keys {
+	for _, k := range slices.SortedFunc(maps.Keys(d), audienceKey.compare) {
 		v := d[k]
 		if v == [3]int64{} {
 			continue
 		}
-		_, err := s.w.ExecContext(ctx, `INSERT INTO audience_rollup (unit_id, day, platform, followers, channels, growth) VALUES ($1, $2, $3, $4, $5, $6)
+		_, err := s.execPrepared(ctx, `INSERT INTO audience_rollup (unit_id, day, platform, followers, channels, growth) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (unit_id, day, platform) DO UPDATE SET followers = audience_rollup.followers + excluded.followers,
 				channels = audience_rollup.channels + excluded.channels, growth = audience_rollup.growth + excluded.growth`,
 			k.unitID, k.day, k.platform, v[0], v[1], v[2])
@@ -391,12 +384,24 @@ type deliveryKey struct {
 	platform string
 }
 
+func (a deliveryKey) compare(b deliveryKey) int {
+	return cmp.Or(cmp.Compare(a.unitID, b.unitID), cmp.Compare(a.day, b.day), cmp.Compare(a.platform, b.platform))
+}
+
 type campaignKey struct {
 	campaign, unitID int64
 	platform         string
 }
 
+func (a campaignKey) compare(b campaignKey) int {
+	return cmp.Or(cmp.Compare(a.campaign, b.campaign), cmp.Compare(a.unitID, b.unitID), cmp.Compare(a.platform, b.platform))
+}
+
 type topKey struct{ unitID, day int64 }
+
+func (a topKey) compare(b topKey) int {
+	return cmp.Or(cmp.Compare(a.unitID, b.unitID), cmp.Compare(a.day, b.day))
+}
 
 // topEntry is a delivery in top_posts_daily.
 type topEntry struct{ id, engagements, publishedAt int64 }
@@ -468,26 +473,12 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 		}
 	}
 	// In one order, so that writers on PostgreSQL can't deadlock.
-	sumKeys := make([]deliveryKey, 0, len(sums))
-	for k := range sums {
-		sumKeys = append(sumKeys, k)
-	}
-	sort.Slice(sumKeys, func(i, j int) bool {
-		a, b := sumKeys[i], sumKeys[j]
-		if a.unitID != b.unitID {
-			return a.unitID < b.unitID
-		}
-		if a.day != b.day {
-			return a.day < b.day
-		}
-		return a.platform < b.platform
-	})
-	for _, k := range sumKeys {
+	for _, k := range slices.SortedFunc(maps.Keys(sums), deliveryKey.compare) {
 		v := sums[k]
 		if v == [6]int64{} {
 			continue
 		}
-		_, err := s.w.ExecContext(ctx, `INSERT INTO delivery_rollup (unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions)
+		_, err := s.execPrepared(ctx, `INSERT INTO delivery_rollup (unit_id, day, platform, published, metric_posts, likes, shares, replies, impressions)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (unit_id, day, platform) DO UPDATE SET published = delivery_rollup.published + excluded.published,
 				metric_posts = delivery_rollup.metric_posts + excluded.metric_posts, likes = delivery_rollup.likes + excluded.likes,
@@ -498,26 +489,12 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 			return fmt.Errorf("store: delivery rollup of unit %d: %w", k.unitID, err)
 		}
 	}
-	reachKeys := make([]campaignKey, 0, len(reach))
-	for k := range reach {
-		reachKeys = append(reachKeys, k)
-	}
-	sort.Slice(reachKeys, func(i, j int) bool {
-		a, b := reachKeys[i], reachKeys[j]
-		if a.campaign != b.campaign {
-			return a.campaign < b.campaign
-		}
-		if a.unitID != b.unitID {
-			return a.unitID < b.unitID
-		}
-		return a.platform < b.platform
-	})
-	for _, k := range reachKeys {
+	for _, k := range slices.SortedFunc(maps.Keys(reach), campaignKey.compare) {
 		v := reach[k]
 		if v == [5]int64{} {
 			continue
 		}
-		_, err := s.w.ExecContext(ctx, `INSERT INTO campaign_reach (campaign_id, unit_id, platform, posts, likes, shares, replies, impressions)
+		_, err := s.execPrepared(ctx, `INSERT INTO campaign_reach (campaign_id, unit_id, platform, posts, likes, shares, replies, impressions)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (campaign_id, unit_id, platform) DO UPDATE SET posts = campaign_reach.posts + excluded.posts,
 				likes = campaign_reach.likes + excluded.likes, shares = campaign_reach.shares + excluded.shares,
@@ -528,17 +505,7 @@ func (s *Store) applyDeliveryChange(ctx context.Context, before, after map[int64
 		}
 	}
 	// In one order, so that writers locking several lists can't deadlock.
-	keys := make([]topKey, 0, len(tops))
-	for k := range tops {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].unitID != keys[j].unitID {
-			return keys[i].unitID < keys[j].unitID
-		}
-		return keys[i].day < keys[j].day
-	})
-	for _, k := range keys {
+	for _, k := range slices.SortedFunc(maps.Keys(tops), topKey.compare) {
 		if err := s.updateTopPosts(ctx, k, tops[k]); err != nil {
 			return err
 		}
