@@ -44,11 +44,17 @@ func (s *Service) enqueue(ctx context.Context, tx Store, deliveryID int64, at ti
 	if unique {
 		opts.UniqueOpts = deliveryUnique
 	}
+	return s.insertJob(ctx, tx, DeliverArgs{DeliveryID: deliveryID}, opts)
+}
+
+// insertJob inserts a job in tx's transaction, or alone when the store
+// runs outside one.
+func (s *Service) insertJob(ctx context.Context, tx Store, args river.JobArgs, opts *river.InsertOpts) error {
 	var err error
 	if t := tx.Tx(); t != nil {
-		_, err = s.queue.InsertTx(ctx, t, DeliverArgs{DeliveryID: deliveryID}, opts)
+		_, err = s.queue.InsertTx(ctx, t, args, opts)
 	} else {
-		_, err = s.queue.Insert(ctx, DeliverArgs{DeliveryID: deliveryID}, opts)
+		_, err = s.queue.Insert(ctx, args, opts)
 	}
 	return err
 }

@@ -85,13 +85,7 @@ func (s *Service) enqueueFanout(ctx context.Context, tx Store, postID int64, ids
 		if unique {
 			opts.UniqueOpts = fanoutUnique
 		}
-		var err error
-		if t := tx.Tx(); t != nil {
-			_, err = s.queue.InsertTx(ctx, t, args, opts)
-		} else {
-			_, err = s.queue.Insert(ctx, args, opts)
-		}
-		if err != nil {
+		if err := s.insertJob(ctx, tx, args, opts); err != nil {
 			return fmt.Errorf("publish: enqueue fan-out of post %d: %w", postID, err)
 		}
 	}
