@@ -97,18 +97,28 @@ func uiSLATargetField(q string) string {
 	return "target-" + q
 }
 
-// uiSLAPage builds the SLA page for a unit, with the form filled from the
-// unit's own settings (or f, the caller's input after a failed save).
-func (s *Server) uiSLAPage(r *http.Request, p *access.Principal, unit string, f *uiForm) (*uiSLAData, error) {
+// uiInboxSettingsUnit lists the units whose inbox the caller reads and
+// picks the one a settings page is for ("" = the first of them).
+func (s *Server) uiInboxSettingsUnit(r *http.Request, p *access.Principal, unit string) ([]uiOption, string, error) {
 	units, err := s.uiInboxUnits(r, p, access.ReadInbox, "")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if unit == "" && len(units) > 0 {
 		unit = units[0].Value
 	}
 	if unit == "" {
-		return nil, errs.E(errs.Forbidden, "you may not read the inbox of any unit")
+		return nil, "", errs.E(errs.Forbidden, "you may not read the inbox of any unit")
+	}
+	return units, unit, nil
+}
+
+// uiSLAPage builds the SLA page for a unit, with the form filled from the
+// unit's own settings (or f, the caller's input after a failed save).
+func (s *Server) uiSLAPage(r *http.Request, p *access.Principal, unit string, f *uiForm) (*uiSLAData, error) {
+	units, unit, err := s.uiInboxSettingsUnit(r, p, unit)
+	if err != nil {
+		return nil, err
 	}
 	v, err := s.Inbox.SLA(r.Context(), p, unit)
 	if err != nil {

@@ -48,15 +48,9 @@ type uiTeamsData struct {
 
 // uiTeamsPage builds the teams page of a unit ("" = the caller's first).
 func (s *Server) uiTeamsPage(r *http.Request, p *access.Principal, unit string) (*uiTeamsData, error) {
-	units, err := s.uiInboxUnits(r, p, access.ReadInbox, "")
+	units, unit, err := s.uiInboxSettingsUnit(r, p, unit)
 	if err != nil {
 		return nil, err
-	}
-	if unit == "" && len(units) > 0 {
-		unit = units[0].Value
-	}
-	if unit == "" {
-		return nil, errs.E(errs.Forbidden, "you may not read the inbox of any unit")
 	}
 	teams, err := s.Inbox.Teams(r.Context(), p, unit)
 	if err != nil {
